@@ -1,0 +1,189 @@
+/*
+ * activate: see activate.h.  The identity files are written (key first,
+ * 0600) before agent.json, whose presence means "activated": a crash in
+ * between leaves an agent that simply is not activated yet.
+ */
+#include "activate.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "hostinfo.h"
+#include "pki.h"
+#include "util.h"
+
+static int
+act_confirm(const char *fpr)
+{
+	char line[16];
+
+	fprintf(stderr,
+		"The manager presents a CA with fingerprint\n  sha256:%s\n"
+		"Compare it with the one vigil-manager printed at its first start.\n"
+		"Trust this manager? [y/N] ",
+		fpr);
+	if (!isatty(STDIN_FILENO) || fgets(line, sizeof(line), stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+int
+activate_run(struct agent_state *st, const struct activate_opts *o, char *err, size_t errsize)
+{
+	struct http_client cl;
+	struct client_result r;
+	EVP_PKEY *key = NULL;
+	X509 *ca = NULL, *cert = NULL;
+	char fpr[PKI_FPR_LEN], pin[PKI_FPR_LEN], path[PATH_MAX];
+	char *csr = NULL, *keypem = NULL, *body = NULL;
+	json_t *req = NULL, *host = NULL, *resp = NULL;
+	json_error_t je;
+	const char *guid, *certpem, *capem;
+	int ret = -1;
+
+	client_result_init(&r);
+	if (client_init(&cl) < 0) {
+		snprintf(err, errsize, "cannot initialise libcurl");
+		goto out;
+	}
+	if (strncmp(o->url, "https://", 8) != 0) {
+		snprintf(err, errsize, "the manager URL must start with https:// (got \"%s\")", o->url);
+		goto out;
+	}
+	if (o->ca_fingerprint && pki_fpr_normalise(o->ca_fingerprint, pin) < 0) {
+		snprintf(err, errsize,
+			 "--ca-fingerprint: expected 64 hexadecimal digits (sha256), colons allowed");
+		goto out;
+	}
+	/* 1. the manager's CA, fetched without trust and then checked */
+	cl.insecure = 1;
+	if (client_request(&cl, o->url, "/agent/v1/ca", NULL, &r) < 0 || r.status != 200) {
+		snprintf(err, errsize, "cannot fetch the manager's CA certificate: %s", r.error);
+		goto out;
+	}
+	ca = pki_cert_parse(r.body.data, r.body.len);
+	if (ca == NULL || pki_cert_fingerprint(ca, fpr) < 0) {
+		snprintf(err, errsize, "the manager's CA certificate is not valid PEM");
+		goto out;
+	}
+	if (o->ca_fingerprint) {
+		if (strcmp(fpr, pin) != 0) {
+			snprintf(err, errsize,
+				 "the manager's CA fingerprint sha256:%s does not match the pinned sha256:%s; "
+				 "not activating (wrong manager, or someone in between)",
+				 fpr, pin);
+			goto out;
+		}
+	} else if (!o->assume_yes && !act_confirm(fpr)) {
+		snprintf(err, errsize,
+			 "the manager's CA (sha256:%s) was not confirmed; pass --ca-fingerprint to pin it",
+			 fpr);
+		goto out;
+	}
+	if (agent_state_path(st, "ca.crt", path, sizeof(path)) < 0 ||
+	    file_write_atomic(path, r.body.data, r.body.len, 0644) < 0) {
+		snprintf(err, errsize, "cannot write %s/ca.crt", st->dir);
+		goto out;
+	}
+	/* 2. key and CSR */
+	key = pki_key_new();
+	keypem = key ? pki_key_pem(key) : NULL;
+	csr = key ? pki_csr_new(key, o->hostname[0] ? o->hostname : "vigil-agent") : NULL;
+	if (keypem == NULL || csr == NULL) {
+		snprintf(err, errsize, "cannot create a key and a certificate request");
+		goto out;
+	}
+	/* 3. the request, now verifying the manager against its CA */
+	host = json_object();
+	if (host == NULL || hostinfo_fill(host, o->hostname, o->clock_offset_ms) < 0) {
+		snprintf(err, errsize, "out of memory");
+		goto out;
+	}
+	json_object_set_new(host, "description", json_string(o->description));
+	req = json_pack("{s:s, s:s, s:O}", "token", o->token, "csr", csr, "host", host);
+	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	if (body == NULL) {
+		snprintf(err, errsize, "out of memory");
+		goto out;
+	}
+	cl.insecure = 0;
+	str_copy(cl.ca, path, sizeof(cl.ca));
+	if (client_request(&cl, o->url, "/agent/v1/activate", body, &r) < 0) {
+		snprintf(err, errsize, "cannot reach the manager: %s", r.error);
+		goto out;
+	}
+	if (r.status != 200) {
+		char msg[512], code[64];
+		snprintf(err, errsize, "%s (HTTP %ld, %s)",
+			 client_error_message(&r, msg, sizeof(msg)) ? msg : "activation refused",
+			 r.status, client_error_code(&r, code, sizeof(code)));
+		goto out;
+	}
+	resp = json_loadb(r.body.data, r.body.len, 0, &je);
+	guid = json_string_value(json_object_get(resp, "guid"));
+	certpem = json_string_value(json_object_get(resp, "certificate"));
+	capem = json_string_value(json_object_get(resp, "ca_certificate"));
+	if (guid == NULL || certpem == NULL || capem == NULL || strlen(guid) >= sizeof(st->guid) ||
+	    (cert = pki_cert_parse(certpem, strlen(certpem))) == NULL ||
+	    X509_check_private_key(cert, key) != 1) {
+		snprintf(err, errsize, "the manager's answer lacks a valid GUID or certificate");
+		goto out;
+	}
+	/* 4. keep the identity: key, certificate, then agent.json */
+	if (agent_state_path(st, "identity.key", path, sizeof(path)) < 0 ||
+	    file_write_atomic(path, keypem, strlen(keypem), 0600) < 0 ||
+	    agent_state_path(st, "identity.crt", path, sizeof(path)) < 0 ||
+	    file_write_atomic(path, certpem, strlen(certpem), 0644) < 0) {
+		snprintf(err, errsize, "cannot write the identity files in %s", st->dir);
+		goto out;
+	}
+	str_copy(st->manager_url, o->url, sizeof(st->manager_url));
+	str_copy(st->guid, guid, sizeof(st->guid));
+	str_copy(st->hostname, o->hostname, sizeof(st->hostname));
+	str_copy(st->description, o->description, sizeof(st->description));
+	str_copy(st->ca_fingerprint, fpr, sizeof(st->ca_fingerprint));
+	st->computer_id = json_integer_value(json_object_get(resp, "computer_id"));
+	st->activated_ms = now_ms();
+	st->deactivated = 0;
+	st->deactivated_reason[0] = '\0';
+	json_decref(st->config);
+	st->config = json_incref(json_object_get(resp, "config"));
+	str_copy(st->config_fingerprint,
+		 json_string_value(json_object_get(resp, "config_fingerprint"))
+			 ? json_string_value(json_object_get(resp, "config_fingerprint"))
+			 : "",
+		 sizeof(st->config_fingerprint));
+	{
+		json_int_t iv = json_integer_value(
+			json_object_get(json_object_get(resp, "config"), "heartbeat_interval"));
+		st->heartbeat_interval = iv >= 1 && iv <= 86400 ? iv : 600;
+	}
+	if (agent_state_save(st) < 0) {
+		snprintf(err, errsize, "cannot write %s/agent.json", st->dir);
+		goto out;
+	}
+	st->activated = 1;
+	ret = 0;
+out:
+	if (keypem != NULL) {
+		OPENSSL_cleanse(keypem, strlen(keypem));
+		free(keypem);
+	}
+	free(csr);
+	free(body);
+	json_decref(req);
+	json_decref(host);
+	json_decref(resp);
+	EVP_PKEY_free(key);
+	X509_free(ca);
+	X509_free(cert);
+	client_result_clear(&r);
+	client_clear(&cl);
+	return ret;
+}

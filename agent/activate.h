@@ -1,0 +1,27 @@
+/*
+ * activate: agent-initiated activation (vigil-agentctl activate).  Fetches
+ * the manager's CA and checks its fingerprint against the pinned one (or
+ * shows it for confirmation), creates a P-256 key and a CSR, sends them
+ * with the token and the host facts, and keeps the identity it gets.
+ */
+#ifndef VIGIL_ACTIVATE_H
+#define VIGIL_ACTIVATE_H
+
+#include "client.h"
+#include "state.h"
+
+struct activate_opts {
+	const char *url;
+	const char *token;
+	const char *hostname;	 /* "" or override */
+	const char *description;
+	const char *ca_fingerprint; /* pinned, or NULL */
+	int assume_yes;		    /* trust the shown fingerprint without asking */
+	int64_t clock_offset_ms;
+};
+
+/* 0 on success; -1 with a sentence in err (stage/status in res). */
+int activate_run(struct agent_state *st, const struct activate_opts *o, char *err,
+		 size_t errsize);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * heartbeat: see heartbeat.h.
+ */
+#include "heartbeat.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+
+#include "hostinfo.h"
+#include "log.h"
+#include "util.h"
+
+int64_t
+hb_next_delay_ms(int64_t interval_s, uint64_t rnd)
+{
+	int64_t base = interval_s * 1000, spread = base / 5; /* +-10% */
+
+	if (spread <= 0)
+		return base;
+	return base - spread / 2 + (int64_t)(rnd % (uint64_t)(spread + 1));
+}
+
+int64_t
+hb_backoff_ms(int failures, int64_t interval_s, uint64_t rnd)
+{
+	int64_t cap = interval_s < 300 ? interval_s : 300, d = 1;
+
+	if (cap < 1)
+		cap = 1;
+	while (failures-- > 1 && d < cap)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	d *= 1000;
+	return d / 2 + (int64_t)(rnd % (uint64_t)(d / 2 + 1));
+}
+
+int
+hb_client_setup(struct agent_state *st, struct http_client *cl)
+{
+	if (agent_state_path(st, "identity.crt", cl->cert, sizeof(cl->cert)) < 0 ||
+	    agent_state_path(st, "identity.key", cl->key, sizeof(cl->key)) < 0 ||
+	    agent_state_path(st, "ca.crt", cl->ca, sizeof(cl->ca)) < 0)
+		return -1;
+	cl->insecure = 0;
+	return 0;
+}
+
+static void
+hb_fail(struct hb_status *hs, enum client_stage stage, long http, const char *msg)
+{
+	hs->last_ok = 0;
+	hs->last_stage = stage;
+	hs->last_http_status = http;
+	str_copy(hs->last_message, msg, sizeof(hs->last_message));
+	hs->failures++;
+}
+
+int
+hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
+{
+	struct client_result r;
+	struct sysinfo si;
+	json_t *req, *resp = NULL, *cfg;
+	json_error_t je;
+	char *body = NULL, code[64], msg[600];
+	int ret = -1;
+
+	hs->last_attempt_ms = now_ms();
+	client_result_init(&r);
+	req = json_object();
+	if (req == NULL || hostinfo_fill(req, st->hostname, hs->clock_offset_ms) < 0)
+		goto oom;
+	if (sysinfo(&si) == 0)
+		json_object_set_new(req, "uptime_s", json_integer(si.uptime));
+	json_object_set_new(req, "config_fingerprint", json_string(st->config_fingerprint));
+	json_object_set_new(req, "last_error",
+			    json_string(hs->last_ok || hs->failures == 0 ? "" : hs->last_message));
+	json_object_set_new(req, "events", json_array());
+	body = json_dumps(req, JSON_COMPACT);
+	if (body == NULL)
+		goto oom;
+	if (client_request(cl, st->manager_url, "/agent/v1/heartbeat", body, &r) < 0) {
+		hb_fail(hs, r.stage, 0, r.error);
+		log_warn("event 4012 heartbeat failed (%s): %s", client_stage_name(r.stage), r.error);
+		goto out;
+	}
+	if (r.status != 200) {
+		client_error_code(&r, code, sizeof(code));
+		hb_fail(hs, CL_HTTP, r.status, r.error);
+		if (strcmp(code, "computer_deactivated") == 0 && !st->deactivated) {
+			st->deactivated = 1;
+			snprintf(st->deactivated_reason, sizeof(st->deactivated_reason), "%.250s",
+				 client_error_message(&r, msg, sizeof(msg)) ? msg : "deactivated");
+			agent_state_save(st);
+			log_warn("the manager deactivated this computer; heartbeats stop until it is "
+				 "activated again");
+		} else {
+			log_warn("event 4012 heartbeat failed: %s", r.error);
+		}
+		goto out;
+	}
+	resp = json_loadb(r.body.data, r.body.len, 0, &je);
+	if (resp == NULL || !json_is_object(resp)) {
+		hb_fail(hs, CL_HTTP, r.status, "the manager's answer is not JSON");
+		goto out;
+	}
+	{
+		json_int_t iv = json_integer_value(json_object_get(resp, "heartbeat_interval"));
+		const char *s = json_string_value(json_object_get(resp, "status"));
+		const char *fpr = json_string_value(json_object_get(resp, "config_fingerprint"));
+		int changed = 0;
+
+		if (iv >= 1 && iv <= 86400 && iv != st->heartbeat_interval) {
+			st->heartbeat_interval = iv;
+			changed = 1;
+		}
+		cfg = json_object_get(resp, "config");
+		if (json_is_object(cfg) && fpr != NULL) {
+			json_decref(st->config);
+			st->config = json_incref(cfg);
+			str_copy(st->config_fingerprint, fpr, sizeof(st->config_fingerprint));
+			changed = 1;
+			log_info("new configuration from the manager (%s)", fpr);
+		}
+		if (changed)
+			agent_state_save(st);
+		str_copy(hs->manager_status, s ? s : "", sizeof(hs->manager_status));
+	}
+	hs->last_ok = 1;
+	hs->last_stage = CL_OK;
+	hs->last_http_status = 200;
+	hs->last_success_ms = hs->last_attempt_ms;
+	hs->failures = 0;
+	snprintf(hs->last_message, sizeof(hs->last_message), "ok");
+	ret = 0;
+	goto out;
+oom:
+	hb_fail(hs, CL_OTHER, 0, "out of memory");
+out:
+	json_decref(req);
+	json_decref(resp);
+	free(body);
+	client_result_clear(&r);
+	return ret;
+}

@@ -1,0 +1,39 @@
+/*
+ * heartbeat: the agent's side of the heartbeat: building the request,
+ * reading the answer, and the schedule (interval with jitter, back-off
+ * with jitter after failures).
+ */
+#ifndef VIGIL_HEARTBEAT_H
+#define VIGIL_HEARTBEAT_H
+
+#include <stdint.h>
+
+#include "client.h"
+#include "state.h"
+
+struct hb_status {
+	int64_t last_attempt_ms;
+	int64_t last_success_ms;
+	int last_ok;
+	enum client_stage last_stage;
+	long last_http_status;
+	char last_message[512];
+	int failures; /* consecutive */
+	char manager_status[64];
+	int64_t clock_offset_ms; /* test option: shifts the reported clock */
+};
+
+/* ms until the next heartbeat after a success: interval +-10%. */
+int64_t hb_next_delay_ms(int64_t interval_s, uint64_t rnd);
+/* ms until the next try after `failures` consecutive failures (>= 1):
+ * exponential from 1 s, capped at min(interval, 300 s), 50-100% jitter. */
+int64_t hb_backoff_ms(int failures, int64_t interval_s, uint64_t rnd);
+/*
+ * Sends one heartbeat and updates st (interval, configuration,
+ * deactivation) and hs.  Returns 0 on success.
+ */
+int hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs);
+/* Points the client at the identity files of st. */
+int hb_client_setup(struct agent_state *st, struct http_client *cl);
+
+#endif

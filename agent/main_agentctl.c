@@ -1,0 +1,297 @@
+/*
+ * vigil-agentctl: local control of the agent, like dsa_control.
+ *   activate URL token:T [hostname:H] [description:D] [policy:P] [group:G]
+ *   heartbeat        force a heartbeat now (dsa_control -m)
+ *   status [--json]  activation, manager, GUID, last heartbeat
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "activate.h"
+#include "ctl.h"
+#include "log.h"
+#include "state.h"
+#include "util.h"
+
+static const char *state_dir = AGENT_DEFAULT_DIR;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: vigil-agentctl [-d DIR] COMMAND\n"
+		"  activate https://MANAGER:4120/ token:TOKEN [hostname:NAME] [description:TEXT]\n"
+		"           [--ca-fingerprint SHA256 | --yes]\n"
+		"                    activate this agent against the manager\n"
+		"  heartbeat         send a heartbeat now\n"
+		"  status [--json]   activation, manager, GUID and the last heartbeat\n"
+		"  -d DIR            the agent's state directory (default " AGENT_DEFAULT_DIR ")\n");
+}
+
+static int
+ctl_path(char *out, size_t outsize)
+{
+	return path_join(out, outsize, state_dir, CTL_SOCKET);
+}
+
+/* Asks the daemon; NULL when it does not answer. */
+static json_t *
+ask_agent(const char *cmd, int timeout_s)
+{
+	char path[PATH_MAX];
+	struct buf reply;
+	json_error_t je;
+	json_t *o = NULL;
+
+	buf_init(&reply, CTL_MAX_REPLY);
+	if (ctl_path(path, sizeof(path)) == 0 && ctl_call(path, cmd, &reply, timeout_s) == 0)
+		o = json_loadb(reply.data ? reply.data : "", reply.len, 0, &je);
+	buf_clear(&reply);
+	return o;
+}
+
+static int
+cmd_activate(int argc, char **argv)
+{
+	struct activate_opts o;
+	struct agent_state st;
+	const char *errstr = NULL;
+	char err[1024];
+	int i;
+	int64_t v;
+	json_t *r;
+
+	memset(&o, 0, sizeof(o));
+	o.hostname = o.description = "";
+	/* dsa_control style words and options in any order */
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if ((strcmp(a, "--ca-fingerprint") == 0 || strcmp(a, "--clock-offset") == 0) &&
+		    i + 1 == argc) {
+			fprintf(stderr, "vigil-agentctl: %s needs a value\n", a);
+			return 2;
+		}
+		if (strcmp(a, "--ca-fingerprint") == 0) {
+			o.ca_fingerprint = argv[++i];
+			continue;
+		}
+		if (strcmp(a, "--clock-offset") == 0) {
+			if (parse_i64(argv[++i], -INT64_C(315360000000), INT64_C(315360000000), &v) < 0) {
+				fprintf(stderr, "vigil-agentctl: --clock-offset: not a number of ms\n");
+				return 2;
+			}
+			o.clock_offset_ms = v;
+			continue;
+		}
+		if (strncmp(a, "https://", 8) == 0 || strncmp(a, "http://", 7) == 0)
+			o.url = a;
+		else if (strncmp(a, "token:", 6) == 0)
+			o.token = a + 6;
+		else if (strncmp(a, "hostname:", 9) == 0)
+			o.hostname = a + 9;
+		else if (strncmp(a, "description:", 12) == 0)
+			o.description = a + 12;
+		else if (strncmp(a, "policy:", 7) == 0 || strncmp(a, "group:", 6) == 0)
+			; /* accepted for dsa_control compatibility; policies come with issue 4 */
+		else if (strncmp(a, "--ca-fingerprint=", 17) == 0)
+			o.ca_fingerprint = a + 17;
+		else if (strcmp(a, "--yes") == 0)
+			o.assume_yes = 1;
+		else {
+			fprintf(stderr, "vigil-agentctl: activate: unexpected argument \"%s\"\n", a);
+			return 2;
+		}
+	}
+	if (o.url == NULL || o.token == NULL || *o.token == '\0') {
+		fprintf(stderr, "vigil-agentctl: activate needs the manager URL and token:TOKEN\n");
+		usage(stderr);
+		return 2;
+	}
+	if (strlen(o.hostname) > 255 || strlen(o.description) > 1024 || strlen(o.token) > 128) {
+		fprintf(stderr, "vigil-agentctl: hostname (255), description (1024) or token (128) too long\n");
+		return 2;
+	}
+	umask(077);
+	if (mkdir_p(state_dir, 0700) < 0) {
+		fprintf(stderr, "vigil-agentctl: cannot create %s: %s\n", state_dir, strerror(errno));
+		return 1;
+	}
+	agent_state_init(&st, state_dir);
+	if (agent_state_load(&st, &errstr) == 0 && st.activated && !st.deactivated) {
+		fprintf(stderr,
+			"vigil-agentctl: already activated as %s with %s; run vigil-agentctl reset first\n",
+			st.guid, st.manager_url);
+		agent_state_clear(&st);
+		return 1;
+	}
+	agent_state_clear(&st);
+	agent_state_init(&st, state_dir);
+	if (activate_run(&st, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vigil-agentctl: activation failed: %s\n", err);
+		agent_state_clear(&st);
+		return 1;
+	}
+	printf("activated: GUID %s, computer ID %lld, manager %s (CA sha256:%s)\n", st.guid,
+	       (long long)st.computer_id, st.manager_url, st.ca_fingerprint);
+	r = ask_agent("reload", 5);
+	if (r == NULL)
+		printf("note: the agent daemon is not running; it will heartbeat once started\n");
+	json_decref(r);
+	agent_state_clear(&st);
+	return 0;
+}
+
+static void
+print_status(json_t *s, int from_daemon)
+{
+	char t[40];
+	json_t *hb = json_object_get(s, "last_heartbeat");
+
+	if (!json_is_true(json_object_get(s, "activated"))) {
+		printf("activated:      no\n");
+		return;
+	}
+	printf("activated:      %s\n", json_is_true(json_object_get(s, "deactivated"))
+					      ? "no (deactivated by the manager)"
+					      : "yes");
+	printf("manager:        %s\n", json_string_value(json_object_get(s, "manager_url")));
+	printf("GUID:           %s\n", json_string_value(json_object_get(s, "guid")));
+	printf("computer ID:    %lld\n", (long long)json_integer_value(json_object_get(s, "computer_id")));
+	printf("CA fingerprint: sha256:%s\n", json_string_value(json_object_get(s, "ca_fingerprint")));
+	printf("heartbeat:      every %lld s\n",
+	       (long long)json_integer_value(json_object_get(s, "heartbeat_interval")));
+	if (!from_daemon) {
+		printf("agent daemon:   not running\n");
+		return;
+	}
+	if (json_integer_value(json_object_get(hb, "attempt_ms")) == 0) {
+		printf("last heartbeat: none yet\n");
+		return;
+	}
+	fmt_time_ms(json_integer_value(json_object_get(hb, "attempt_ms")), t, sizeof(t));
+	if (json_is_true(json_object_get(hb, "ok")))
+		printf("last heartbeat: %s ok (manager says %s)\n", t,
+		       json_string_value(json_object_get(s, "manager_status")));
+	else
+		printf("last heartbeat: %s FAILED at %s: %s (%lld in a row)\n", t,
+		       json_string_value(json_object_get(hb, "stage")),
+		       json_string_value(json_object_get(hb, "message")),
+		       (long long)json_integer_value(json_object_get(hb, "consecutive_failures")));
+	fmt_time_ms(json_integer_value(json_object_get(hb, "success_ms")), t, sizeof(t));
+	printf("last success:   %s\n", t);
+}
+
+static json_t *
+status_from_files(void)
+{
+	struct agent_state st;
+	const char *err = NULL;
+	json_t *o;
+
+	agent_state_init(&st, state_dir);
+	if (agent_state_load(&st, &err) < 0) {
+		agent_state_clear(&st);
+		return json_pack("{s:b, s:s}", "activated", 0, "state_error", err);
+	}
+	o = json_pack("{s:b, s:b, s:s, s:s, s:I, s:s, s:I, s:b}", "activated", st.activated,
+		      "deactivated", st.deactivated, "manager_url", st.manager_url, "guid", st.guid,
+		      "computer_id", (json_int_t)st.computer_id, "ca_fingerprint", st.ca_fingerprint,
+		      "heartbeat_interval", (json_int_t)st.heartbeat_interval, "daemon_running", 0);
+	agent_state_clear(&st);
+	return o;
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	int as_json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	json_t *s = ask_agent("status", 5);
+	int from_daemon = s != NULL;
+
+	if (s == NULL)
+		s = status_from_files();
+	else
+		json_object_set_new(s, "daemon_running", json_true());
+	if (as_json) {
+		char *t = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", t ? t : "{}");
+		free(t);
+	} else {
+		print_status(s, from_daemon);
+	}
+	{
+		int ok = json_is_true(json_object_get(s, "activated"));
+		json_decref(s);
+		return ok ? 0 : 1;
+	}
+}
+
+static int
+cmd_heartbeat(void)
+{
+	json_t *s = ask_agent("heartbeat", 60), *hb;
+	int ok;
+
+	if (s == NULL) {
+		fprintf(stderr, "vigil-agentctl: the agent daemon does not answer on %s/%s; is vigil-agent running?\n",
+			state_dir, CTL_SOCKET);
+		return 1;
+	}
+	if (json_object_get(s, "error") != NULL) {
+		fprintf(stderr, "vigil-agentctl: heartbeat not sent: %s\n",
+			json_string_value(json_object_get(s, "error")));
+		json_decref(s);
+		return 1;
+	}
+	hb = json_object_get(s, "last_heartbeat");
+	ok = json_is_true(json_object_get(hb, "ok"));
+	if (ok)
+		printf("heartbeat sent: the manager says %s\n",
+		       json_string_value(json_object_get(s, "manager_status")));
+	else
+		fprintf(stderr, "vigil-agentctl: heartbeat failed at %s: %s\n",
+			json_string_value(json_object_get(hb, "stage")),
+			json_string_value(json_object_get(hb, "message")));
+	json_decref(s);
+	return ok ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	int i = 1;
+
+	log_init("vigil-agentctl", LOG_LVL_WARN);
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+			state_dir = argv[i + 1];
+			i += 2;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[i], "activate") == 0)
+		return cmd_activate(argc - i, argv + i);
+	if (strcmp(argv[i], "status") == 0)
+		return cmd_status(argc - i, argv + i);
+	if (strcmp(argv[i], "heartbeat") == 0)
+		return cmd_heartbeat();
+	fprintf(stderr, "vigil-agentctl: unknown command \"%s\"\n", argv[i]);
+	usage(stderr);
+	return 2;
+}

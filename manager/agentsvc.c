@@ -1,0 +1,333 @@
+/*
+ * agentsvc: see agentsvc.h.
+ *
+ * Refusals are recorded as events (770 heartbeat rejected for a known
+ * computer, 771 unrecognized client), but at most once per minute per
+ * address and reason, so a misbehaving client cannot flood the event table.
+ */
+#include "agentsvc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "events.h"
+#include "log.h"
+#include "mgr.h"
+#include "policy.h"
+#include "proto.h"
+#include "status.h"
+#include "util.h"
+
+#define REFUSAL_SLOTS 256
+#define REFUSAL_QUIET_MS 60000
+
+void
+secret_hash(const char *secret, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	EVP_Digest(secret, strlen(secret), md, &n, EVP_sha256(), NULL);
+	hex_encode(md, 32, out);
+}
+
+int
+secret_check(const char *secret, const char *stored_hash)
+{
+	char h[65];
+
+	if (strlen(stored_hash) != 64)
+		return 0;
+	secret_hash(secret, h);
+	return CRYPTO_memcmp(h, stored_hash, 64) == 0;
+}
+
+/* 1 when this (address, reason) was not recorded in the last minute. */
+static int
+refusal_should_record(const char *ip, const char *code)
+{
+	static struct {
+		uint64_t key;
+		int64_t at;
+	} slots[REFUSAL_SLOTS];
+	uint64_t h = 1469598103934665603ULL;
+	const char *p;
+	int64_t now = mono_ms();
+	size_t i;
+
+	for (p = ip; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (p = code; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	i = h % REFUSAL_SLOTS;
+	if (slots[i].key == h && now - slots[i].at < REFUSAL_QUIET_MS)
+		return 0;
+	slots[i].key = h;
+	slots[i].at = now;
+	return 1;
+}
+
+static void
+reply_json(struct http_response *resp, int status, json_t *obj)
+{
+	char *s = json_dumps(obj, JSON_COMPACT);
+
+	resp->status = status;
+	resp->content_type = "application/json";
+	buf_reset(&resp->body);
+	if (s == NULL || buf_puts(&resp->body, s) < 0 || buf_puts(&resp->body, "\n") < 0)
+		http_error(resp, 500, "internal", "cannot encode the response");
+	free(s);
+	json_decref(obj);
+}
+
+static void
+make_guid(char out[GUID_LEN])
+{
+	unsigned char b[16];
+	char hex[33];
+
+	rand_bytes(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	hex_encode(b, 16, hex);
+	snprintf(out, GUID_LEN, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+		 hex + 20);
+}
+
+static void
+activation_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int status,
+		  const char *code, const char *hostname, const char *msg)
+{
+	m->stats.activations_refused++;
+	http_error(resp, status, code, "activation refused: %s", msg);
+	event_record_target(m, EV_AIA_FAILED, hostname[0] ? hostname : c->peer_ip,
+			    "activation from %s refused (%s): %s", c->peer_ip, code, msg);
+}
+
+static void
+handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
+		struct http_response *resp)
+{
+	struct activation_req ar;
+	struct computer *comp = NULL;
+	X509_REQ *csr = NULL;
+	const char *errstr = NULL;
+	char err[512], fpr[PKI_FPR_LEN];
+	char *cert_pem = NULL;
+	json_t *policy = NULL;
+	int64_t now = now_ms();
+
+	if (proto_parse_activation(req->body.data ? req->body.data : "", req->body.len, &ar, err,
+				   sizeof(err)) < 0) {
+		m->stats.activations_refused++;
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	event_record_target(m, EV_AIA_REQUESTED, ar.host.hostname, "activation requested from %s",
+			    c->peer_ip);
+	if (!secret_check(ar.token, m->token_hash)) {
+		activation_refuse(m, c, resp, 403, "bad_token", ar.host.hostname,
+				  "the activation token is not valid for this manager");
+		goto out;
+	}
+	csr = pki_csr_parse(ar.csr, strlen(ar.csr), &errstr);
+	if (csr == NULL) {
+		activation_refuse(m, c, resp, 400, "bad_csr", ar.host.hostname, errstr);
+		goto out;
+	}
+	comp = registry_new_computer(&m->reg);
+	if (comp == NULL)
+		goto fail;
+	make_guid(comp->guid);
+	if (computer_set_str(&comp->hostname, ar.host.hostname) < 0 ||
+	    computer_set_str(&comp->description, ar.host.description) < 0 ||
+	    computer_set_str(&comp->platform, ar.host.platform) < 0 ||
+	    computer_set_str(&comp->agent_version, ar.host.agent_version) < 0 ||
+	    computer_set_str(&comp->machine_id, ar.host.machine_id) < 0 ||
+	    computer_set_str(&comp->interfaces_json, ar.host.interfaces_json) < 0)
+		goto fail;
+	cert_pem = ca_issue_agent(&m->ca, csr, comp->guid, m->cfg.agent_cert_days * 86400,
+				  comp->cert_serial, &comp->cert_not_after_ms);
+	if (cert_pem == NULL)
+		goto fail;
+	comp->state = COMPUTER_ACTIVATED;
+	comp->created_ms = comp->activated_ms = comp->last_contact_ms = now;
+	str_copy(comp->last_ip, c->peer_ip, sizeof(comp->last_ip));
+	if (ar.host.clock_ms)
+		comp->clock_offset_ms = ar.host.clock_ms - now;
+	/* durable before the agent learns its identity */
+	if (store_computer_insert(&m->store, comp) < 0) {
+		http_error(resp, 503, "store_unavailable",
+			   "activation failed: the manager cannot write its database; try again");
+		computer_free(comp);
+		comp = NULL;
+		goto out;
+	}
+	if (registry_add(&m->reg, comp) < 0)
+		goto fail;
+	status_activated(m, comp, now, mono_ms());
+	event_record(m, EV_COMPUTER_CREATED, comp, "created by activation from %s", c->peer_ip);
+	event_record(m, EV_ACTIVATED, comp, "activated; GUID %s, certificate valid until %lld",
+		     comp->guid, (long long)(comp->cert_not_after_ms / 1000));
+	m->stats.activations++;
+	policy = policy_effective(m, comp);
+	if (policy == NULL || policy_fingerprint(policy, fpr) < 0) {
+		json_decref(policy);
+		http_error(resp, 500, "internal", "cannot build the policy");
+		comp = NULL;
+		goto out;
+	}
+	reply_json(resp, 200,
+		   json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:I}", "guid", comp->guid,
+			     "computer_id", (json_int_t)comp->id, "hostname", comp->hostname,
+			     "certificate", cert_pem, "ca_certificate", m->ca.cert_pem, "config",
+			     policy, "config_fingerprint", fpr, "manager_clock_ms", (json_int_t)now));
+	comp = NULL;
+	goto out;
+fail:
+	http_error(resp, 500, "internal", "activation failed: internal error (out of memory)");
+out:
+	computer_free(comp);
+	free(cert_pem);
+	X509_REQ_free(csr);
+	proto_host_facts_clear(&ar.host);
+	OPENSSL_cleanse(ar.token, sizeof(ar.token));
+}
+
+static void
+heartbeat_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int status,
+		 const char *code, struct computer *comp, const char *msg)
+{
+	m->stats.heartbeats_rejected++;
+	http_error(resp, status, code, "heartbeat refused: %s", msg);
+	if (!refusal_should_record(c->peer_ip, code))
+		return;
+	if (comp != NULL)
+		event_record(m, EV_HEARTBEAT_REJECTED, comp, "heartbeat from %s refused (%s): %s",
+			     c->peer_ip, code, msg);
+	else
+		event_record_target(m, EV_UNRECOGNIZED_CLIENT, c->peer_ip,
+				    "contact from %s refused (%s): %s", c->peer_ip, code, msg);
+}
+
+/* The computer speaking on c, or NULL after answering with a refusal. */
+static struct computer *
+authenticate_agent(struct mgr *m, struct conn *c, struct http_response *resp)
+{
+	struct computer *comp;
+	char msg[256];
+
+	switch (c->peer) {
+	case PEER_NONE:
+		m->stats.heartbeats_rejected++;
+		http_error(resp, 401, "client_certificate_required",
+			   "this call needs the client certificate issued at activation; activate the agent first");
+		return NULL;
+	case PEER_INVALID:
+		comp = registry_by_guid(&m->reg, c->peer_cn);
+		snprintf(msg, sizeof(msg), "client certificate not accepted: %s", c->peer_error);
+		/* a certificate of ours that expired names a known computer: 770 */
+		heartbeat_refuse(m, c, resp, 403,
+				 comp ? "certificate_invalid" : "certificate_not_from_this_manager",
+				 comp, msg);
+		return NULL;
+	case PEER_VALID:
+		break;
+	}
+	comp = registry_by_guid(&m->reg, c->peer_cn);
+	if (comp == NULL) {
+		heartbeat_refuse(m, c, resp, 403, "unknown_computer", NULL,
+				 "the certificate names a computer this manager does not know");
+		return NULL;
+	}
+	if (comp->state == COMPUTER_DEACTIVATED) {
+		heartbeat_refuse(m, c, resp, 403, "computer_deactivated", comp,
+				 "this computer was deactivated; activate the agent again");
+		return NULL;
+	}
+	if (strcmp(comp->cert_serial, c->peer_serial) != 0) {
+		heartbeat_refuse(m, c, resp, 403, "certificate_superseded", comp,
+				 "the certificate was replaced by a later activation");
+		return NULL;
+	}
+	return comp;
+}
+
+static void
+handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
+		 struct http_response *resp)
+{
+	struct heartbeat_req hb;
+	struct computer *comp;
+	char err[512], fpr[PKI_FPR_LEN];
+	json_t *policy, *out;
+	int64_t now = now_ms();
+
+	comp = authenticate_agent(m, c, resp);
+	if (comp == NULL)
+		return;
+	if (proto_parse_heartbeat(req->body.data ? req->body.data : "", req->body.len, &hb, err,
+				  sizeof(err)) < 0) {
+		m->stats.heartbeats_rejected++;
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	status_heartbeat(m, comp, &hb, c->peer_ip, now, mono_ms());
+	m->stats.heartbeats++;
+	policy = policy_effective(m, comp);
+	if (policy == NULL || policy_fingerprint(policy, fpr) < 0) {
+		json_decref(policy);
+		proto_host_facts_clear(&hb.host);
+		http_error(resp, 500, "internal", "cannot build the policy");
+		return;
+	}
+	out = json_pack("{s:s, s:I, s:I, s:s, s:I, s:[]}", "status", status_text(comp),
+			"manager_clock_ms", (json_int_t)now, "heartbeat_interval",
+			(json_int_t)m->cfg.heartbeat_interval, "config_fingerprint", fpr, "ack_seq",
+			(json_int_t)0, "tasks");
+	if (out != NULL && strcmp(fpr, hb.config_fingerprint) != 0)
+		json_object_set(out, "config", policy);
+	json_decref(policy);
+	proto_host_facts_clear(&hb.host);
+	reply_json(resp, 200, out);
+}
+
+void
+agentsvc_handle(struct mgr *m, struct conn *c, struct http_request *req,
+		struct http_response *resp)
+{
+	char path[256];
+	const char *method = httpreq_method_name(req);
+
+	if (httpreq_path(req, path, sizeof(path)) < 0) {
+		http_error(resp, 404, "not_found", "no such endpoint");
+		return;
+	}
+	if (strcmp(path, "/agent/v1/ca") == 0) {
+		if (strcmp(method, "GET") != 0) {
+			http_error(resp, 405, "method_not_allowed", "use GET");
+			return;
+		}
+		resp->content_type = "application/x-pem-file";
+		buf_puts(&resp->body, m->ca.cert_pem);
+		return;
+	}
+	if (strcmp(path, "/agent/v1/activate") == 0 || strcmp(path, "/agent/v1/heartbeat") == 0) {
+		if (strcmp(method, "POST") != 0) {
+			http_error(resp, 405, "method_not_allowed", "use POST");
+			return;
+		}
+		if (path[10] == 'a')
+			handle_activate(m, c, req, resp);
+		else
+			handle_heartbeat(m, c, req, resp);
+		return;
+	}
+	http_error(resp, 404, "not_found", "no such endpoint: %s %s", method, path);
+}

@@ -1,0 +1,152 @@
+/*
+ * alerts: see alerts.h.  Events 190/191/192 mark start, change and end.
+ */
+#include "alerts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "log.h"
+#include "mgr.h"
+#include "util.h"
+
+const struct alert_type alert_computer_offline = {
+	"computer-offline", "Computer offline", ALERT_CRITICAL, 0,
+	"The manager has not heard from the computer for more heartbeats than its policy allows."};
+
+static const struct alert_type *const alert_types[] = {
+	&alert_computer_offline,
+};
+
+void
+alerts_init(struct alerts *a)
+{
+	a->open = NULL;
+	a->next_id = 1;
+}
+
+void
+alert_free(struct alert *al)
+{
+	if (al == NULL)
+		return;
+	free(al->message);
+	free(al);
+}
+
+void
+alerts_clear(struct alerts *a)
+{
+	struct alert *al, *next;
+
+	for (al = a->open; al; al = next) {
+		next = al->next;
+		alert_free(al);
+	}
+	a->open = NULL;
+}
+
+const struct alert_type *
+alert_type_find(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(alert_types); i++)
+		if (strcmp(alert_types[i]->id, id) == 0)
+			return alert_types[i];
+	return NULL;
+}
+
+const char *
+alert_severity_name(enum alert_severity s)
+{
+	return s == ALERT_CRITICAL ? "critical" : "warning";
+}
+
+static void
+alert_count(struct mgr *m, struct alert *al, int delta)
+{
+	struct computer *c = al->computer_id ? registry_by_id(&m->reg, al->computer_id) : NULL;
+
+	if (c == NULL)
+		return;
+	if (al->type->severity == ALERT_CRITICAL)
+		c->open_critical += delta;
+	else
+		c->open_warning += delta;
+}
+
+void
+alerts_adopt(struct mgr *m, struct alert *al)
+{
+	al->next = m->alerts.open;
+	m->alerts.open = al;
+	if (al->id >= m->alerts.next_id)
+		m->alerts.next_id = al->id + 1;
+	alert_count(m, al, 1);
+}
+
+struct alert *
+alert_find_open(struct mgr *m, const struct alert_type *t, int64_t computer_id)
+{
+	struct alert *al;
+
+	for (al = m->alerts.open; al; al = al->next)
+		if (al->type == t && al->computer_id == computer_id)
+			return al;
+	return NULL;
+}
+
+void
+alert_raise(struct mgr *m, const struct alert_type *t, struct computer *c, const char *message)
+{
+	int64_t cid = c ? c->id : 0;
+	struct alert *al = alert_find_open(m, t, cid);
+	int64_t now = now_ms();
+
+	if (al != NULL) {
+		if (strcmp(al->message, message) == 0)
+			return;
+		if (computer_set_str(&al->message, message) < 0)
+			return;
+		al->last_changed_ms = now;
+		store_mark_alert(&m->store, al);
+		event_record(m, EV_ALERT_CHANGED, c, "%s: %s", t->name, message);
+		return;
+	}
+	al = calloc(1, sizeof(*al));
+	if (al == NULL || computer_set_str(&al->message, message) < 0) {
+		log_warn("alert %s for %s dropped: out of memory", t->id, c ? c->hostname : "manager");
+		free(al);
+		return;
+	}
+	al->id = m->alerts.next_id++;
+	al->type = t;
+	al->computer_id = cid;
+	al->first_raised_ms = al->last_changed_ms = now;
+	alerts_adopt(m, al);
+	store_mark_alert(&m->store, al);
+	event_record(m, EV_ALERT_STARTED, c, "%s (%s): %s", t->name, alert_severity_name(t->severity),
+		     message);
+}
+
+void
+alert_clear(struct mgr *m, const struct alert_type *t, struct computer *c)
+{
+	int64_t cid = c ? c->id : 0;
+	struct alert **pp, *al;
+
+	for (pp = &m->alerts.open; (al = *pp) != NULL; pp = &al->next) {
+		if (al->type != t || al->computer_id != cid)
+			continue;
+		*pp = al->next;
+		al->next = NULL;
+		alert_count(m, al, -1);
+		al->cleared_ms = al->last_changed_ms = now_ms();
+		event_record(m, EV_ALERT_ENDED, c, "%s: condition ended", t->name);
+		/* the store writes it and frees it with the next batch */
+		store_mark_alert(&m->store, al);
+		return;
+	}
+}

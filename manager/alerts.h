@@ -1,0 +1,37 @@
+/*
+ * alerts: conditions with a raise and a clear.  The built-in alert types
+ * live in one table; open alerts are kept in memory (a list, and counts per
+ * computer for the "Multiple Errors/Warnings" status) and written through
+ * the store.  Raising an alert that is already open never duplicates it.
+ */
+#ifndef VIGIL_ALERTS_H
+#define VIGIL_ALERTS_H
+
+#include <stdint.h>
+
+#include "model.h"
+
+struct mgr;
+
+struct alerts {
+	struct alert *open; /* open alerts, newest first */
+	int64_t next_id;
+};
+
+extern const struct alert_type alert_computer_offline;
+
+void alerts_init(struct alerts *a);
+void alerts_clear(struct alerts *a);
+const struct alert_type *alert_type_find(const char *id);
+/* Adopts a loaded open alert (from the store at start-up). */
+void alerts_adopt(struct mgr *m, struct alert *al);
+/* Raises (or refreshes) type on computer c (NULL: manager-wide). */
+void alert_raise(struct mgr *m, const struct alert_type *t, struct computer *c,
+		 const char *message);
+/* Clears type on c if open. */
+void alert_clear(struct mgr *m, const struct alert_type *t, struct computer *c);
+struct alert *alert_find_open(struct mgr *m, const struct alert_type *t, int64_t computer_id);
+const char *alert_severity_name(enum alert_severity s);
+void alert_free(struct alert *al);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * api: see api.h.
+ */
+#include "api.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentsvc.h"
+#include "events.h"
+#include "log.h"
+#include "mgr.h"
+#include "status.h"
+#include "util.h"
+
+#define API_MAX_LIMIT 5000
+#define API_DEFAULT_LIMIT 1000
+
+static void
+api_reply(struct http_response *resp, json_t *obj)
+{
+	char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+
+	if (s == NULL || buf_puts(&resp->body, s) < 0 || buf_puts(&resp->body, "\n") < 0)
+		http_error(resp, 500, "internal", "cannot encode the response");
+	else
+		resp->status = 200;
+	free(s);
+	json_decref(obj);
+}
+
+static json_t *
+api_computer_json(struct mgr *m, const struct computer *c)
+{
+	json_error_t je;
+	json_t *ifs = json_loads(c->interfaces_json, 0, &je), *out_ifs = json_array(), *it;
+	int64_t w = status_window_ms(m, c);
+	size_t i;
+
+	if (ifs != NULL && json_is_array(ifs)) {
+		json_array_foreach(ifs, i, it)
+		{
+			json_t *mac = json_object_get(it, "mac");
+			json_array_append_new(out_ifs,
+					      json_pack("{s:O, s:s, s:O}", "name",
+							json_object_get(it, "name"), "MAC",
+							json_is_string(mac) ? json_string_value(mac) : "",
+							"IPs", json_object_get(it, "addresses")));
+		}
+	}
+	json_decref(ifs);
+	return json_pack(
+		"{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, "
+		"s:{s:s, s:[s]}, s:{s:o}, "
+		"s:{s:s, s:b, s:I, s:I, s:I, s:s, s:i, s:i}}",
+		"ID", (json_int_t)c->id, "hostName", c->hostname, "displayName", "", "description",
+		c->description, "platform", c->platform, "agentVersion", c->agent_version, "hostGUID",
+		c->guid, "policyID", (json_int_t)1, "policyName", c->policy, "lastAgentCommunication",
+		(json_int_t)c->last_contact_ms, "created", (json_int_t)c->created_ms, "computerStatus",
+		"agentStatus", status_agent_status(c), "agentStatusMessages", status_text(c),
+		"interfaces", "interfaces", out_ifs, "vigil", "state",
+		c->state == COMPUTER_DEACTIVATED ? "deactivated" : "activated", "offline",
+		c->offline, "offlineDeadline",
+		(json_int_t)(w < 0 || c->state != COMPUTER_ACTIVATED ? 0 : c->last_contact_ms + w),
+		"clockOffsetMs", (json_int_t)c->clock_offset_ms, "certificateExpires",
+		(json_int_t)c->cert_not_after_ms, "lastIPUsed", c->last_ip, "openCriticalAlerts",
+		c->open_critical, "openWarningAlerts", c->open_warning);
+}
+
+static void
+api_computers(struct mgr *m, struct http_response *resp)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < m->reg.n; i++)
+		json_array_append_new(arr, api_computer_json(m, m->reg.byid[i]));
+	api_reply(resp, json_pack("{s:o}", "computers", arr));
+}
+
+static int
+api_query_int(struct http_request *req, const char *name, int64_t min, int64_t max,
+	      int64_t *out, struct http_response *resp)
+{
+	char v[64];
+
+	if (httpreq_query(req, name, v, sizeof(v)) < 0)
+		return 0;
+	if (parse_i64(v, min, max, out) < 0) {
+		http_error(resp, 400, "bad_parameter", "parameter %s: \"%s\" is not a number from %lld to %lld",
+			   name, v, (long long)min, (long long)max);
+		return -1;
+	}
+	return 1;
+}
+
+static int
+api_query_time(struct http_request *req, const char *name, int64_t *out,
+	       struct http_response *resp)
+{
+	char v[64];
+
+	if (httpreq_query(req, name, v, sizeof(v)) < 0)
+		return 0;
+	if (parse_time_ms(v, out) < 0) {
+		http_error(resp, 400, "bad_parameter",
+			   "parameter %s: \"%s\" is neither epoch milliseconds nor an ISO 8601 UTC time (2026-11-22T10:00:00Z)",
+			   name, v);
+		return -1;
+	}
+	return 1;
+}
+
+static int
+api_event_cb(void *ctx, const struct event_row *row)
+{
+	const struct event_def *d = evcat_find(row->event_id);
+	json_t *o = json_pack("{s:I, s:i, s:s, s:s, s:I, s:s, s:s}", "systemEventID",
+			      (json_int_t)row->id, "eventID", row->event_id, "event",
+			      d ? d->name : "", "severity", d ? evcat_severity_name(d->severity) : "",
+			      "time", (json_int_t)row->time_ms, "target", row->target, "description",
+			      row->description);
+
+	if (o == NULL)
+		return -1;
+	if (row->computer_id)
+		json_object_set_new(o, "targetID", json_integer(row->computer_id));
+	return json_array_append_new(ctx, o);
+}
+
+static void
+api_events(struct mgr *m, struct http_request *req, struct http_response *resp)
+{
+	struct event_filter f;
+	int64_t v = 0;
+	char s[300];
+	json_t *arr;
+
+	memset(&f, 0, sizeof(f));
+	f.limit = API_DEFAULT_LIMIT;
+	if (httpreq_query(req, "computer", s, sizeof(s)) == 0) {
+		struct computer *c = NULL;
+		if (parse_i64(s, 1, INT64_MAX, &v) == 0)
+			c = registry_by_id(&m->reg, v);
+		if (c == NULL)
+			c = registry_by_guid(&m->reg, s);
+		if (c == NULL)
+			c = registry_by_name(&m->reg, s);
+		if (c == NULL) {
+			http_error(resp, 404, "unknown_computer", "no computer with ID, GUID or name \"%s\"", s);
+			return;
+		}
+		f.computer_id = c->id;
+	}
+	if (api_query_int(req, "id", 1, 99999, &v, resp) < 0)
+		return;
+	f.event_id = (int)(v > 0 ? v : 0);
+	v = 0;
+	if (api_query_time(req, "since", &f.since_ms, resp) < 0 ||
+	    api_query_time(req, "until", &f.until_ms, resp) < 0 ||
+	    api_query_int(req, "after", 0, INT64_MAX, &f.after_id, resp) < 0)
+		return;
+	if (api_query_int(req, "limit", 1, API_MAX_LIMIT, &v, resp) < 0)
+		return;
+	if (v > 0)
+		f.limit = (int)v;
+	/* events recorded in this tick must be visible */
+	store_flush(&m->store, 0);
+	arr = json_array();
+	if (store_events_query(&m->store, &f, api_event_cb, arr) < 0) {
+		json_decref(arr);
+		http_error(resp, 503, "store_unavailable", "cannot read events from the database");
+		return;
+	}
+	api_reply(resp, json_pack("{s:o}", "events", arr));
+}
+
+struct alert_ctx {
+	struct mgr *m;
+	json_t *arr;
+};
+
+static int
+api_alert_cb(void *vctx, const struct alert_row *row)
+{
+	struct alert_ctx *ctx = vctx;
+	const struct alert_type *t = alert_type_find(row->type);
+	struct computer *c = row->computer_id ? registry_by_id(&ctx->m->reg, row->computer_id) : NULL;
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:b, s:s, s:I, s:I, s:[]}", "ID",
+			      (json_int_t)row->id, "alertType", row->type, "name", t ? t->name : row->type,
+			      "severity", row->severity, "dismissible", row->dismissible, "description",
+			      row->message, "timeRaised", (json_int_t)row->first_raised_ms,
+			      "timeChanged", (json_int_t)row->last_changed_ms, "computerIDs");
+
+	if (o == NULL)
+		return -1;
+	if (row->computer_id) {
+		json_array_append_new(json_object_get(o, "computerIDs"), json_integer(row->computer_id));
+		json_object_set_new(o, "target", json_string(c ? c->hostname : ""));
+	}
+	json_object_set_new(o, "timeCleared", row->cleared_ms ? json_integer(row->cleared_ms) : json_null());
+	return json_array_append_new(ctx->arr, o);
+}
+
+static void
+api_alerts(struct mgr *m, struct http_request *req, struct http_response *resp)
+{
+	struct alert_ctx ctx = {m, json_array()};
+	char v[16];
+	int all = httpreq_query(req, "all", v, sizeof(v)) == 0 && strcmp(v, "true") == 0;
+
+	store_flush(&m->store, 0);
+	if (store_alerts_query(&m->store, all, 0, api_alert_cb, &ctx) < 0) {
+		json_decref(ctx.arr);
+		http_error(resp, 503, "store_unavailable", "cannot read alerts from the database");
+		return;
+	}
+	api_reply(resp, json_pack("{s:o}", "alerts", ctx.arr));
+}
+
+static void
+api_healthz(struct mgr *m, struct http_response *resp)
+{
+	size_t i, online = 0, offline = 0;
+
+	for (i = 0; i < m->reg.n; i++) {
+		const struct computer *c = m->reg.byid[i];
+		if (c->state != COMPUTER_ACTIVATED)
+			continue;
+		if (c->offline)
+			offline++;
+		else
+			online++;
+	}
+	api_reply(resp, json_pack("{s:s, s:I, s:I, s:I, s:I, s:i, s:i, s:s}", "status", "ok",
+				  "uptimeSeconds", (json_int_t)((mono_ms() - m->started_mono) / 1000),
+				  "computers", (json_int_t)m->reg.n, "online", (json_int_t)online,
+				  "offline", (json_int_t)offline, "agentPort", m->agent_srv.port,
+				  "apiPort", m->api_srv.port, "caFingerprint", m->ca.fingerprint));
+}
+
+void
+api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_response *resp)
+{
+	char path[256];
+	const char *method = httpreq_method_name(req), *key, *ver;
+	int64_t id;
+
+	if (httpreq_path(req, path, sizeof(path)) < 0) {
+		http_error(resp, 404, "not_found", "no such resource");
+		return;
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		api_healthz(m, resp);
+		return;
+	}
+	key = httpreq_header(req, "api-secret-key");
+	if (key == NULL) {
+		const char *auth = httpreq_header(req, "authorization");
+		if (auth != NULL && strncmp(auth, "ApiKey ", 7) == 0)
+			key = auth + 7;
+	}
+	if (key == NULL || *key == '\0') {
+		http_error(resp, 401, "api_key_required",
+			   "send the API key in the api-secret-key header");
+		return;
+	}
+	if (!secret_check(key, m->api_key_hash)) {
+		log_info("api: %s: request with a wrong API key refused", c->peer_ip);
+		http_error(resp, 401, "bad_api_key", "the API key is not valid for this manager");
+		return;
+	}
+	ver = httpreq_header(req, "api-version");
+	if (ver != NULL && strcmp(ver, "v1") != 0) {
+		http_error(resp, 400, "bad_api_version", "api-version \"%s\" is not supported; use v1", ver);
+		return;
+	}
+	if (strcmp(method, "GET") != 0) {
+		http_error(resp, 405, "method_not_allowed", "%s is not supported on %s", method, path);
+		return;
+	}
+	if (strcmp(path, "/api/computers") == 0) {
+		api_computers(m, resp);
+	} else if (strncmp(path, "/api/computers/", 15) == 0) {
+		struct computer *comp = NULL;
+		if (parse_i64(path + 15, 1, INT64_MAX, &id) == 0)
+			comp = registry_by_id(&m->reg, id);
+		else
+			comp = registry_by_guid(&m->reg, path + 15);
+		if (comp == NULL) {
+			http_error(resp, 404, "unknown_computer", "no computer with ID or GUID \"%s\"",
+				   path + 15);
+			return;
+		}
+		api_reply(resp, api_computer_json(m, comp));
+	} else if (strcmp(path, "/api/events") == 0 || strcmp(path, "/api/systemevents") == 0) {
+		api_events(m, req, resp);
+	} else if (strcmp(path, "/api/alerts") == 0) {
+		api_alerts(m, req, resp);
+	} else {
+		http_error(resp, 404, "not_found", "no such resource: %s", path);
+	}
+}

@@ -1,0 +1,39 @@
+/*
+ * ca: the manager's certificate authority.  Owns ca.key/ca.crt and the
+ * manager's own TLS key and certificate in the state directory, creates
+ * them on first start, issues agent client certificates from CSRs, and
+ * builds the TLS contexts of both listeners.
+ */
+#ifndef VIGIL_CA_H
+#define VIGIL_CA_H
+
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "pki.h"
+
+struct ca {
+	EVP_PKEY *key;
+	X509 *cert;
+	char *cert_pem;
+	char fingerprint[PKI_FPR_LEN];
+	EVP_PKEY *srv_key;
+	X509 *srv_cert;
+	SSL_CTX *agent_ctx; /* client certificates requested and verified */
+	SSL_CTX *api_ctx;
+};
+
+/*
+ * Loads the CA and the manager certificate from state_dir, creating them
+ * when absent (created_r says so).  tls_names: comma-separated names and
+ * addresses for the manager certificate.
+ */
+int ca_open(struct ca *ca, const char *state_dir, const char *tls_names, int *created_r,
+	    const char **errstr_r);
+void ca_close(struct ca *ca);
+/* Issues a client certificate for guid from a verified CSR; PEM, caller frees. */
+char *ca_issue_agent(struct ca *ca, X509_REQ *csr, const char *guid, int64_t valid_s,
+		     char serial_r[41], int64_t *not_after_ms_r);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * events: the catalogue and the recording path.  Numbers follow Deep
+ * Security's where the meaning matches (docs/EVENTS.md).
+ */
+#include "events.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "mgr.h"
+#include "util.h"
+
+static const struct event_def ev_catalogue[] = {
+	{EV_MANAGER_STARTED, "Manager Started", EV_INFO, "The manager started and is accepting agents."},
+	{EV_MANAGER_SHUTDOWN, "Manager Shutdown", EV_INFO, "The manager stopped cleanly."},
+	{EV_ALERT_STARTED, "Alert Started", EV_INFO, "An alert was raised."},
+	{EV_ALERT_CHANGED, "Alert Changed", EV_INFO, "An open alert changed (message or affected computer)."},
+	{EV_ALERT_ENDED, "Alert Ended", EV_INFO, "An alert was cleared because its condition ended."},
+	{EV_COMPUTER_CREATED, "Computer Created", EV_INFO, "A computer was added to the manager (by activation)."},
+	{EV_COMPUTER_UPDATED, "Computer Updated", EV_INFO, "A computer's host facts (host name, platform, agent version) changed."},
+	{EV_ACTIVATED, "Agent Activated", EV_INFO, "The agent was activated and received its identity."},
+	{EV_ACTIVATION_FAILED, "Activation Failed", EV_ERROR, "An activation was refused; the description says why."},
+	{EV_OFFLINE, "Offline", EV_ERROR, "More heartbeats were missed than the policy allows. The agent keeps protecting the host with its last configuration."},
+	{EV_BACK_ONLINE, "Back Online", EV_INFO, "A heartbeat arrived from a computer that was offline."},
+	{EV_CLOCK_CHANGE, "Computer Clock Change", EV_WARNING, "The agent's clock differs from the manager's by more than the policy allows."},
+	{EV_HEARTBEAT_REJECTED, "Agent Heartbeat Rejected", EV_WARNING, "A heartbeat was refused (revoked, expired or superseded certificate, deactivated computer); the description says why."},
+	{EV_UNRECOGNIZED_CLIENT, "Contact by Unrecognized Client", EV_WARNING, "A client presented a certificate not issued by this manager, or one for a computer it does not know."},
+	{EV_AIA_REQUESTED, "Agent-Initiated Activation Requested", EV_INFO, "An agent asked to be activated."},
+	{EV_AIA_FAILED, "Agent-Initiated Activation Failure", EV_WARNING, "An agent-initiated activation was refused; the description says why."},
+};
+
+const struct event_def *
+evcat_find(int id)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ev_catalogue); i++)
+		if (ev_catalogue[i].id == id)
+			return &ev_catalogue[i];
+	return NULL;
+}
+
+const char *
+evcat_severity_name(enum ev_severity s)
+{
+	switch (s) {
+	case EV_INFO:
+		return "Info";
+	case EV_WARNING:
+		return "Warning";
+	case EV_ERROR:
+		return "Error";
+	}
+	return "Info";
+}
+
+void
+evcat_print_table(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "| ID | name | severity | description |\n|---|---|---|---|\n");
+	for (i = 0; i < ARRAY_SIZE(ev_catalogue); i++)
+		fprintf(fp, "| %d | %s | %s | %s |\n", ev_catalogue[i].id, ev_catalogue[i].name,
+			evcat_severity_name(ev_catalogue[i].severity), ev_catalogue[i].description);
+}
+
+static void
+ev_vrecord(struct mgr *m, int id, int64_t computer_id, const char *target, const char *fmt,
+	   va_list ap)
+{
+	const struct event_def *d = evcat_find(id);
+	char desc[1024];
+
+	BUG_ON(d == NULL);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	log_info("event %d %s: %s: %s", id, d->name, target, desc);
+	if (store_event_add(&m->store, now_ms(), id, computer_id, target, desc) < 0)
+		log_warn("event %d for %s could not be queued (out of memory)", id, target);
+}
+
+void
+event_record(struct mgr *m, int id, const struct computer *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vrecord(m, id, c ? c->id : 0, c ? c->hostname : "manager", fmt, ap);
+	va_end(ap);
+}
+
+void
+event_record_target(struct mgr *m, int id, const char *target, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vrecord(m, id, 0, target, fmt, ap);
+	va_end(ap);
+}

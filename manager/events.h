@@ -1,0 +1,53 @@
+/*
+ * events: the event catalogue (one table: ID, name, severity, description;
+ * docs/EVENTS.md is generated from it) and event recording.  Events are
+ * immutable; recording queues them for the store's next batch.
+ */
+#ifndef VIGIL_EVENTS_H
+#define VIGIL_EVENTS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct mgr;
+struct computer;
+
+enum ev_severity { EV_INFO, EV_WARNING, EV_ERROR };
+
+struct event_def {
+	int id;
+	const char *name;
+	enum ev_severity severity;
+	const char *description;
+};
+
+#define EV_MANAGER_STARTED 100
+#define EV_MANAGER_SHUTDOWN 117
+#define EV_ALERT_STARTED 190
+#define EV_ALERT_CHANGED 191
+#define EV_ALERT_ENDED 192
+#define EV_COMPUTER_CREATED 250
+#define EV_COMPUTER_UPDATED 252
+#define EV_ACTIVATED 704
+#define EV_ACTIVATION_FAILED 705
+#define EV_OFFLINE 730
+#define EV_BACK_ONLINE 731
+#define EV_CLOCK_CHANGE 734
+#define EV_HEARTBEAT_REJECTED 770
+#define EV_UNRECOGNIZED_CLIENT 771
+#define EV_AIA_REQUESTED 790
+#define EV_AIA_FAILED 791
+
+const struct event_def *evcat_find(int id);
+const char *evcat_severity_name(enum ev_severity s);
+/* Writes the catalogue as a Markdown table. */
+void evcat_print_table(FILE *fp);
+
+/* Records event id about computer c (may be NULL) with a description. */
+void event_record(struct mgr *m, int id, const struct computer *c, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Same, for a target that is not a known computer (e.g. a peer address). */
+void event_record_target(struct mgr *m, int id, const char *target, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * vigil-manager: start-up, the main loop and shutdown.
+ *
+ * One thread runs one epoll loop: both listeners, the status engine's
+ * deadlines and one housekeeping tick (HOUSEKEEPING_MS) that expires
+ * connections and flushes the store.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agentsvc.h"
+#include "api.h"
+#include "events.h"
+#include "log.h"
+#include "mgr.h"
+#include "status.h"
+#include "util.h"
+
+#define HOUSEKEEPING_MS 250
+#define PRUNE_EVERY_MS (3600 * 1000)
+#define VIGIL_VERSION "0.1.0"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: vigil-manager [-c FILE] [-d DIR] [-n] [-v]\n"
+		"       vigil-manager --settings | --events | --version\n"
+		"  -c FILE      configuration file (default /etc/vigil/manager.conf if present)\n"
+		"  -d DIR       state directory (overrides [manager] state_dir)\n"
+		"  -n           check the configuration, print the effective settings, exit\n"
+		"  -v           debug logging\n"
+		"  --settings   print the table of settings (Markdown) and exit\n"
+		"  --events     print the event catalogue (Markdown) and exit\n");
+}
+
+static int
+mgr_secrets(struct mgr *m, int *created_r)
+{
+	unsigned char raw[24];
+	char token[64], key[64];
+
+	*created_r = 0;
+	if (store_setting_get(&m->store, "api_key_sha256", m->api_key_hash,
+			      sizeof(m->api_key_hash)) == 0 &&
+	    store_setting_get(&m->store, "activation_token_sha256", m->token_hash,
+			      sizeof(m->token_hash)) == 0)
+		return 0;
+	if (rand_bytes(raw, sizeof(raw)) < 0)
+		return -1;
+	hex_encode(raw, sizeof(raw), token);
+	if (rand_bytes(raw, sizeof(raw)) < 0)
+		return -1;
+	hex_encode(raw, sizeof(raw), key);
+	secret_hash(token, m->token_hash);
+	secret_hash(key, m->api_key_hash);
+	if (store_setting_set(&m->store, "activation_token_sha256", m->token_hash) < 0 ||
+	    store_setting_set(&m->store, "api_key_sha256", m->api_key_hash) < 0)
+		return -1;
+	/* shown once, on stdout only, never in the log */
+	printf("vigil-manager: new state directory %s\n"
+	       "  activation token: %s\n"
+	       "  API key:          %s\n"
+	       "  CA fingerprint:   sha256:%s\n"
+	       "The token and the API key are shown only now; only their hashes are kept.\n",
+	       m->cfg.state_dir, token, key, m->ca.fingerprint);
+	fflush(stdout);
+	*created_r = 1;
+	return 0;
+}
+
+static int
+mgr_write_runfile(struct mgr *m)
+{
+	char path[PATH_MAX], data[512];
+	int n;
+
+	if (path_join(path, sizeof(path), m->cfg.state_dir, "manager.json") < 0)
+		return -1;
+	n = snprintf(data, sizeof(data),
+		     "{\"pid\":%d,\"agent_port\":%d,\"api_port\":%d,\"address\":\"%s\","
+		     "\"ca_fingerprint\":\"%s\",\"started_ms\":%lld}\n",
+		     (int)getpid(), m->agent_srv.port, m->api_srv.port, m->cfg.listen_addr,
+		     m->ca.fingerprint, (long long)m->started_ms);
+	return file_write_atomic(path, data, (size_t)n, 0644);
+}
+
+static void
+mgr_housekeeping(struct mgr *m, int64_t now, int64_t *last_prune)
+{
+	server_expire(&m->agent_srv, now);
+	server_expire(&m->api_srv, now);
+	if (now - m->last_contact_flush >= m->cfg.contact_flush_interval * 1000) {
+		store_flush(&m->store, 1);
+		m->last_contact_flush = now;
+	} else {
+		store_flush(&m->store, 0);
+	}
+	if (now - *last_prune >= PRUNE_EVERY_MS) {
+		*last_prune = now;
+		if (store_events_prune(&m->store, now_ms() - m->cfg.events_max_age_days * 86400000LL,
+				       m->cfg.events_max_count) < 0)
+			log_warn("store: pruning old events failed");
+	}
+}
+
+static void
+mgr_run(struct mgr *m)
+{
+	int64_t next_hk = mono_ms(), last_prune = mono_ms();
+
+	while (!stop_requested) {
+		int64_t now = mono_ms(), wake = next_hk, dl = status_next_deadline(m);
+		int timeout;
+
+		if (dl >= 0 && dl < wake)
+			wake = dl;
+		timeout = wake > now ? (int)(wake - now) : 0;
+		if (loop_run_once(&m->loop, timeout) < 0) {
+			log_error("event loop: %s", strerror(errno));
+			break;
+		}
+		now = mono_ms();
+		status_tick(m, now);
+		if (now >= next_hk) {
+			mgr_housekeeping(m, now, &last_prune);
+			next_hk = now + HOUSEKEEPING_MS;
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"settings", no_argument, NULL, 'S'}, {"events", no_argument, NULL, 'E'},
+		{"version", no_argument, NULL, 'V'},  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	struct mgr *m;
+	const char *cfgpath = NULL, *statedir = NULL, *errstr = NULL;
+	char dbpath[PATH_MAX];
+	int ch, check_only = 0, verbose = 0, created = 0, fresh = 0, nerr;
+
+	while ((ch = getopt_long(argc, argv, "c:d:nvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'd': statedir = optarg; break;
+		case 'n': check_only = 1; break;
+		case 'v': verbose = 1; break;
+		case 'S': config_print_table(stdout); return 0;
+		case 'E': evcat_print_table(stdout); return 0;
+		case 'V': printf("vigil-manager %s\n", VIGIL_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return 1;
+	log_init("vigil-manager", LOG_LVL_INFO);
+	config_defaults(&m->cfg);
+	if (cfgpath == NULL && access("/etc/vigil/manager.conf", R_OK) == 0)
+		cfgpath = "/etc/vigil/manager.conf";
+	nerr = 0;
+	if (cfgpath != NULL)
+		nerr = config_load(&m->cfg, cfgpath, stderr);
+	if (statedir != NULL && str_copy(m->cfg.state_dir, statedir, sizeof(m->cfg.state_dir)) < 0) {
+		fprintf(stderr, "-d: state directory path too long\n");
+		nerr++;
+	}
+	nerr += config_validate(&m->cfg, cfgpath ? cfgpath : "(defaults)", stderr);
+	if (check_only) {
+		if (nerr) {
+			fprintf(stderr, "%s: %d problem%s found\n", cfgpath ? cfgpath : "(defaults)",
+				nerr, nerr == 1 ? "" : "s");
+			return 1;
+		}
+		config_print_effective(&m->cfg, stdout);
+		fprintf(stderr, "%s: configuration OK\n", cfgpath ? cfgpath : "(defaults)");
+		return 0;
+	}
+	if (nerr)
+		fatal("%d configuration problem%s (see above); nothing started", nerr,
+		      nerr == 1 ? "" : "s");
+	if (verbose || strcmp(m->cfg.log_level, "debug") == 0)
+		log_set_level(LOG_LVL_DEBUG);
+	else if (strcmp(m->cfg.log_level, "warning") == 0)
+		log_set_level(LOG_LVL_WARN);
+	else if (strcmp(m->cfg.log_level, "error") == 0)
+		log_set_level(LOG_LVL_ERROR);
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	umask(077);
+	if (mkdir_p(m->cfg.state_dir, 0700) < 0)
+		fatal("cannot create state directory %s: %s", m->cfg.state_dir, strerror(errno));
+	if (path_join(dbpath, sizeof(dbpath), m->cfg.state_dir, "vigil.db") < 0)
+		fatal("state directory path too long");
+	fresh = access(dbpath, F_OK) != 0;
+	if (store_open(&m->store, dbpath, &errstr) < 0)
+		fatal("cannot open database %s: %s", dbpath, errstr);
+	if (ca_open(&m->ca, m->cfg.state_dir, m->cfg.tls_names, &created, &errstr) < 0)
+		fatal("certificate authority in %s: %s", m->cfg.state_dir, errstr);
+	if (mgr_secrets(m, &created) < 0)
+		fatal("cannot create the activation token and API key in the database");
+	(void)fresh;
+
+	registry_init(&m->reg);
+	deadline_init(&m->deadlines);
+	alerts_init(&m->alerts);
+	if (store_load_computers(&m->store, &m->reg) < 0)
+		fatal("cannot load computers from %s", dbpath);
+	if (store_load_alerts(&m->store, m) < 0)
+		fatal("cannot load alerts from %s", dbpath);
+	m->started_ms = now_ms();
+	m->started_mono = m->last_contact_flush = mono_ms();
+	status_start(m);
+
+	if (loop_init(&m->loop) < 0)
+		fatal("epoll: %s", strerror(errno));
+	if (server_open(&m->agent_srv, m, "agent", m->cfg.listen_addr, (int)m->cfg.agent_port,
+			m->ca.agent_ctx, agentsvc_handle, &errstr) < 0)
+		fatal("cannot listen on %s port %lld (agent channel): %s", m->cfg.listen_addr,
+		      (long long)m->cfg.agent_port, errstr);
+	if (server_open(&m->api_srv, m, "api", m->cfg.listen_addr, (int)m->cfg.api_port,
+			m->ca.api_ctx, api_handle, &errstr) < 0)
+		fatal("cannot listen on %s port %lld (REST API): %s", m->cfg.listen_addr,
+		      (long long)m->cfg.api_port, errstr);
+	m->agent_srv.lim_unauth = (struct http_limits){2048, 8192, (size_t)m->cfg.max_body_unauth};
+	m->agent_srv.lim_auth = (struct http_limits){2048, 16384, (size_t)m->cfg.max_body_agent};
+	m->api_srv.lim_unauth = m->api_srv.lim_auth =
+		(struct http_limits){4096, 16384, (size_t)m->cfg.max_body_api};
+	m->agent_srv.handshaking.timeout_ms = m->api_srv.handshaking.timeout_ms =
+		m->cfg.handshake_timeout * 1000;
+	m->agent_srv.requesting.timeout_ms = m->api_srv.requesting.timeout_ms =
+		m->cfg.request_timeout * 1000;
+	m->agent_srv.idle.timeout_ms = m->cfg.idle_timeout * 1000;
+	m->api_srv.idle.timeout_ms = m->cfg.api_idle_timeout * 1000;
+	if (mgr_write_runfile(m) < 0)
+		log_warn("cannot write %s/manager.json", m->cfg.state_dir);
+	event_record(m, EV_MANAGER_STARTED, NULL, "vigil-manager %s started; %zu computers",
+		     VIGIL_VERSION, m->reg.n);
+	store_flush(&m->store, 0);
+	log_info("listening on %s: agents on port %d, REST API on port %d; state in %s; "
+		 "CA sha256:%s",
+		 m->cfg.listen_addr, m->agent_srv.port, m->api_srv.port, m->cfg.state_dir,
+		 m->ca.fingerprint);
+
+	mgr_run(m);
+
+	log_info("stopping (signal %d)", (int)stop_requested);
+	event_record(m, EV_MANAGER_SHUTDOWN, NULL, "vigil-manager stopped");
+	server_close(&m->agent_srv);
+	server_close(&m->api_srv);
+	if (store_flush(&m->store, 1) < 0)
+		log_error("final database flush failed; the last contact times may be older");
+	store_close(&m->store);
+	alerts_clear(&m->alerts);
+	deadline_clear(&m->deadlines);
+	registry_clear(&m->reg);
+	ca_close(&m->ca);
+	loop_clear(&m->loop);
+	free(m);
+	return 0;
+}

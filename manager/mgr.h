@@ -1,0 +1,48 @@
+/*
+ * mgr: the manager's one context struct, passed explicitly to every
+ * subsystem.  Only main.c creates it.
+ */
+#ifndef VIGIL_MGR_H
+#define VIGIL_MGR_H
+
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "alerts.h"
+#include "ca.h"
+#include "config.h"
+#include "deadline.h"
+#include "loop.h"
+#include "registry.h"
+#include "server.h"
+#include "store.h"
+
+struct mgr_stats {
+	uint64_t heartbeats;
+	uint64_t heartbeats_rejected;
+	uint64_t activations;
+	uint64_t activations_refused;
+	uint64_t bad_requests;
+	uint64_t conns_refused;
+};
+
+struct mgr {
+	struct mgr_config cfg;
+	struct loop loop;
+	struct store store;
+	struct registry reg;
+	struct deadline_heap deadlines;
+	struct alerts alerts;
+	struct ca ca;
+	struct server agent_srv;
+	struct server api_srv;
+	char api_key_hash[65];
+	char token_hash[65];
+	int64_t started_ms;
+	int64_t started_mono;
+	int64_t last_contact_flush;
+	struct mgr_stats stats;
+};
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * model: the manager's in-memory records.  The computer table is the hot
+ * state (every heartbeat touches it); the database is written from it in
+ * batches by store.c.
+ */
+#ifndef VIGIL_MODEL_H
+#define VIGIL_MODEL_H
+
+#include <stdint.h>
+
+#include "deadline.h"
+
+#define GUID_LEN 37 /* 36 characters and a NUL */
+#define SERIAL_LEN 41
+
+/* Field length limits, enforced by proto.c for everything an agent sends. */
+#define MAX_HOSTNAME 255
+#define MAX_DESCRIPTION 1024
+#define MAX_PLATFORM 255
+#define MAX_VERSION 64
+#define MAX_MACHINE_ID 128
+#define MAX_INTERFACES 64
+#define MAX_IF_ADDRS 32
+
+enum computer_state {
+	COMPUTER_ACTIVATED,
+	COMPUTER_DEACTIVATED,
+};
+
+struct alert;
+
+struct computer {
+	struct deadline_entry deadline; /* first: container_of by cast */
+	int64_t id;
+	char guid[GUID_LEN];
+	char cert_serial[SERIAL_LEN];
+	int64_t cert_not_after_ms;
+	char *hostname;
+	char *description;
+	char *platform;
+	char *agent_version;
+	char *machine_id;
+	char *policy;
+	char *interfaces_json; /* the agent's last report, as a JSON array */
+	char last_ip[64];
+	enum computer_state state;
+	int offline;
+	int64_t created_ms;
+	int64_t activated_ms;
+	int64_t last_contact_ms;   /* wall clock, shown and stored */
+	int64_t last_contact_mono; /* monotonic, drives the deadline */
+	int64_t clock_offset_ms;   /* agent clock - manager clock at last contact */
+	/* store.c: pending writes */
+	unsigned dirty_contact : 1; /* last contact changed since the last flush */
+	unsigned dirty_row : 1;	    /* other columns changed */
+	struct computer *next_dirty;   /* row list */
+	struct computer *next_contact; /* contact list */
+	/* registry.c: hash chain */
+	struct computer *hnext;
+	/* alerts.c: open alerts of this computer */
+	int open_critical, open_warning;
+};
+
+enum alert_severity { ALERT_WARNING, ALERT_CRITICAL };
+
+struct alert {
+	int64_t id;
+	const struct alert_type *type;
+	int64_t computer_id; /* 0 for manager-wide alerts */
+	char *message;
+	int64_t first_raised_ms;
+	int64_t last_changed_ms;
+	int64_t cleared_ms; /* 0 while open */
+	struct alert *next;
+	unsigned dirty : 1;
+	struct alert *next_dirty;
+};
+
+struct alert_type {
+	const char *id; /* stable machine name, e.g. "computer-offline" */
+	const char *name;
+	enum alert_severity severity;
+	int dismissible;
+	const char *description;
+};
+
+#endif

@@ -1,0 +1,297 @@
+/*
+ * proto: see proto.h.  jansson parses (strict, no duplicate keys, depth
+ * limited by the body limit); this module checks shape and lengths.
+ */
+#include "proto.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+
+static int __attribute__((format(printf, 3, 4)))
+pr_fail(char *err, size_t errsize, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errsize, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+pr_printable(const char *s, int multiline)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t' &&
+		     !(multiline && (*s == '\n' || *s == '\r'))) ||
+		    *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* String field copied into out (size outsize), checked; multiline allows CR/LF. */
+static int
+pr_str_ml(json_t *obj, const char *name, char *out, size_t outsize, int required, int multiline,
+	  char *err, size_t errsize)
+{
+	json_t *v = json_object_get(obj, name);
+	const char *s;
+
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			return pr_fail(err, errsize, "field \"%s\" is required", name);
+		out[0] = '\0';
+		return 0;
+	}
+	if (!json_is_string(v))
+		return pr_fail(err, errsize, "field \"%s\" must be a string", name);
+	s = json_string_value(v);
+	if (strlen(s) != json_string_length(v))
+		return pr_fail(err, errsize, "field \"%s\" contains a NUL character", name);
+	if (json_string_length(v) >= outsize) {
+		snprintf(err, errsize, "field \"%s\" is longer than %zu bytes", name, outsize - 1);
+		return -1;
+	}
+	if (!pr_printable(s, multiline))
+		return pr_fail(err, errsize, "field \"%s\" contains control characters", name);
+	memcpy(out, s, json_string_length(v) + 1);
+	return 0;
+}
+
+static int
+pr_str(json_t *obj, const char *name, char *out, size_t outsize, int required, char *err,
+       size_t errsize)
+{
+	return pr_str_ml(obj, name, out, outsize, required, 0, err, errsize);
+}
+
+static int
+pr_int(json_t *obj, const char *name, int64_t min, int64_t max, int64_t *out, char *err,
+       size_t errsize)
+{
+	json_t *v = json_object_get(obj, name);
+
+	if (v == NULL || json_is_null(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(err, errsize, "field \"%s\" must be a whole number from %lld to %lld", name,
+			 (long long)min, (long long)max);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+pr_mac_ok(const char *s)
+{
+	int i;
+
+	if (strlen(s) != 17)
+		return 0;
+	for (i = 0; i < 17; i++) {
+		char c = s[i];
+		if (i % 3 == 2) {
+			if (c != ':')
+				return 0;
+		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			     (c >= 'A' && c <= 'F')))
+			return 0;
+	}
+	return 1;
+}
+
+/* Validates the interfaces array and re-serialises a normalised copy. */
+static int
+pr_interfaces(json_t *obj, char **out, char *err, size_t errsize)
+{
+	json_t *arr = json_object_get(obj, "interfaces"), *norm, *it;
+	size_t i, j;
+
+	*out = NULL;
+	if (arr == NULL || json_is_null(arr)) {
+		*out = strdup("[]");
+		return *out ? 0 : pr_fail(err, errsize, "out of memory%s", "");
+	}
+	if (!json_is_array(arr))
+		return pr_fail(err, errsize, "field \"%s\" must be an array", "interfaces");
+	if (json_array_size(arr) > MAX_INTERFACES) {
+		snprintf(err, errsize, "field \"interfaces\" has more than %d entries", MAX_INTERFACES);
+		return -1;
+	}
+	norm = json_array();
+	if (norm == NULL)
+		return pr_fail(err, errsize, "out of memory%s", "");
+	json_array_foreach(arr, i, it)
+	{
+		char name[64], mac[18];
+		json_t *addrs, *a, *nitem, *naddrs;
+
+		if (!json_is_object(it)) {
+			json_decref(norm);
+			return pr_fail(err, errsize, "every entry of \"%s\" must be an object",
+				       "interfaces");
+		}
+		if (pr_str(it, "name", name, sizeof(name), 1, err, errsize) < 0 ||
+		    pr_str(it, "mac", mac, sizeof(mac), 0, err, errsize) < 0) {
+			json_decref(norm);
+			return -1;
+		}
+		if (mac[0] && !pr_mac_ok(mac)) {
+			json_decref(norm);
+			return pr_fail(err, errsize, "interface \"%s\" has a malformed mac", name);
+		}
+		addrs = json_object_get(it, "addresses");
+		naddrs = json_array();
+		if (addrs != NULL && !json_is_null(addrs)) {
+			if (!json_is_array(addrs) || json_array_size(addrs) > MAX_IF_ADDRS) {
+				json_decref(naddrs);
+				json_decref(norm);
+				snprintf(err, errsize,
+					 "interface \"%s\": \"addresses\" must be an array of at most %d strings",
+					 name, MAX_IF_ADDRS);
+				return -1;
+			}
+			json_array_foreach(addrs, j, a)
+			{
+				if (!json_is_string(a) || json_string_length(a) > 64 ||
+				    strlen(json_string_value(a)) != json_string_length(a) ||
+				    !pr_printable(json_string_value(a), 0)) {
+					json_decref(naddrs);
+					json_decref(norm);
+					snprintf(err, errsize,
+						 "interface \"%s\": every address must be a string of at most 64 bytes",
+						 name);
+					return -1;
+				}
+				json_array_append(naddrs, a);
+			}
+		}
+		for (j = 0; mac[j]; j++)
+			if (mac[j] >= 'A' && mac[j] <= 'F')
+				mac[j] = (char)(mac[j] - 'A' + 'a');
+		nitem = json_pack("{s:s, s:s, s:o}", "name", name, "mac", mac, "addresses", naddrs);
+		if (nitem == NULL || json_array_append_new(norm, nitem) < 0) {
+			json_decref(norm);
+			return pr_fail(err, errsize, "out of memory%s", "");
+		}
+	}
+	*out = json_dumps(norm, JSON_COMPACT);
+	json_decref(norm);
+	return *out ? 0 : pr_fail(err, errsize, "out of memory%s", "");
+}
+
+static int
+pr_host(json_t *obj, struct host_facts *h, int hostname_required, char *err, size_t errsize)
+{
+	if (pr_str(obj, "hostname", h->hostname, sizeof(h->hostname), hostname_required, err,
+		   errsize) < 0 ||
+	    pr_str(obj, "description", h->description, sizeof(h->description), 0, err, errsize) < 0 ||
+	    pr_str(obj, "platform", h->platform, sizeof(h->platform), 0, err, errsize) < 0 ||
+	    pr_str(obj, "agent_version", h->agent_version, sizeof(h->agent_version), 0, err,
+		   errsize) < 0 ||
+	    pr_str(obj, "machine_id", h->machine_id, sizeof(h->machine_id), 0, err, errsize) < 0 ||
+	    pr_int(obj, "clock_ms", 0, INT64_C(253402300799000), &h->clock_ms, err, errsize) < 0)
+		return -1;
+	if (hostname_required && h->hostname[0] == '\0')
+		return pr_fail(err, errsize, "field \"%s\" must not be empty", "hostname");
+	return pr_interfaces(obj, &h->interfaces_json, err, errsize);
+}
+
+static json_t *
+pr_load(const char *body, size_t len, char *err, size_t errsize)
+{
+	json_error_t je;
+	json_t *root;
+
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		snprintf(err, errsize, "malformed JSON at line %d column %d: %s", je.line, je.column,
+			 je.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		snprintf(err, errsize, "the body must be a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
+void
+proto_host_facts_clear(struct host_facts *h)
+{
+	free(h->interfaces_json);
+	h->interfaces_json = NULL;
+}
+
+int
+proto_parse_activation(const char *body, size_t len, struct activation_req *out, char *err,
+		       size_t errsize)
+{
+	json_t *root, *host;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	root = pr_load(body, len, err, errsize);
+	if (root == NULL)
+		return -1;
+	if (pr_str(root, "token", out->token, sizeof(out->token), 1, err, errsize) < 0 ||
+	    pr_str_ml(root, "csr", out->csr, sizeof(out->csr), 1, 1, err, errsize) < 0)
+		goto out;
+	host = json_object_get(root, "host");
+	if (!json_is_object(host)) {
+		pr_fail(err, errsize, "field \"%s\" must be an object with the host facts", "host");
+		goto out;
+	}
+	if (pr_host(host, &out->host, 1, err, errsize) < 0)
+		goto out;
+	ret = 0;
+out:
+	json_decref(root);
+	if (ret < 0)
+		proto_host_facts_clear(&out->host);
+	return ret;
+}
+
+int
+proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, char *err,
+		      size_t errsize)
+{
+	json_t *root, *events;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	root = pr_load(body, len, err, errsize);
+	if (root == NULL)
+		return -1;
+	if (pr_host(root, &out->host, 0, err, errsize) < 0 ||
+	    pr_int(root, "uptime_s", 0, INT64_C(1) << 40, &out->uptime_s, err, errsize) < 0 ||
+	    pr_str(root, "config_fingerprint", out->config_fingerprint,
+		   sizeof(out->config_fingerprint), 0, err, errsize) < 0 ||
+	    pr_str(root, "last_error", out->last_error, sizeof(out->last_error), 0, err, errsize) <
+		    0)
+		goto out;
+	events = json_object_get(root, "events");
+	if (events != NULL && !json_is_null(events)) {
+		if (!json_is_array(events)) {
+			pr_fail(err, errsize, "field \"%s\" must be an array", "events");
+			goto out;
+		}
+		out->events_count = (int64_t)json_array_size(events);
+	}
+	ret = 0;
+out:
+	json_decref(root);
+	if (ret < 0)
+		proto_host_facts_clear(&out->host);
+	return ret;
+}

@@ -1,0 +1,51 @@
+/*
+ * proto: parsing and validation of the JSON bodies that agents send on the
+ * agent channel (activation, heartbeat).  Every field has a type and a
+ * length limit; anything else is refused with a sentence naming the field.
+ * Pure functions: no manager state, so they are unit-tested and fuzzed.
+ */
+#ifndef VIGIL_PROTO_H
+#define VIGIL_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define PROTO_MAX_TOKEN 128
+#define PROTO_MAX_CSR 4096
+#define PROTO_MAX_FPR 64
+#define PROTO_MAX_ERROR 512
+
+struct host_facts {
+	char hostname[MAX_HOSTNAME + 1];
+	char description[MAX_DESCRIPTION + 1];
+	char platform[MAX_PLATFORM + 1];
+	char agent_version[MAX_VERSION + 1];
+	char machine_id[MAX_MACHINE_ID + 1];
+	int64_t clock_ms; /* 0 when not sent */
+	char *interfaces_json; /* normalised JSON array; caller frees */
+};
+
+struct activation_req {
+	char token[PROTO_MAX_TOKEN + 1];
+	char csr[PROTO_MAX_CSR + 1];
+	struct host_facts host;
+};
+
+struct heartbeat_req {
+	struct host_facts host;
+	int64_t uptime_s;
+	char config_fingerprint[PROTO_MAX_FPR + 1];
+	char last_error[PROTO_MAX_ERROR + 1]; /* the agent's last failure, "" if none */
+	int64_t events_count;		      /* events carried (queue issue: stored) */
+};
+
+/* Returns 0, or -1 with a sentence in err. */
+int proto_parse_activation(const char *body, size_t len, struct activation_req *out, char *err,
+			   size_t errsize);
+int proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, char *err,
+			  size_t errsize);
+void proto_host_facts_clear(struct host_facts *h);
+
+#endif

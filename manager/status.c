@@ -1,0 +1,172 @@
+/*
+ * status: see status.h.
+ */
+#include "status.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "alerts.h"
+#include "events.h"
+#include "log.h"
+#include "mgr.h"
+#include "proto.h"
+#include "util.h"
+
+int64_t
+status_window_ms(const struct mgr *m, const struct computer *c)
+{
+	/* one default policy until policies arrive (issue 4) */
+	if (m->cfg.missed_heartbeats_allowed == MISSED_UNLIMITED)
+		return -1;
+	return m->cfg.heartbeat_interval * 1000 * (m->cfg.missed_heartbeats_allowed + 1);
+}
+
+static void
+status_schedule(struct mgr *m, struct computer *c, int64_t from_mono)
+{
+	int64_t w = status_window_ms(m, c);
+
+	if (w < 0 || c->state != COMPUTER_ACTIVATED) {
+		deadline_remove(&m->deadlines, &c->deadline);
+		return;
+	}
+	if (deadline_set(&m->deadlines, &c->deadline, from_mono + w) < 0)
+		log_warn("status: cannot schedule the offline deadline of %s (out of memory)",
+			 c->hostname);
+}
+
+void
+status_start(struct mgr *m)
+{
+	int64_t now = mono_ms();
+	size_t i;
+
+	/*
+	 * The manager was not listening while it was down, so silence during
+	 * that time says nothing about the agents: every online computer gets
+	 * a full window from now.  Offline ones stay offline until they call.
+	 */
+	for (i = 0; i < m->reg.n; i++) {
+		struct computer *c = m->reg.byid[i];
+		c->last_contact_mono = now;
+		if (c->state == COMPUTER_ACTIVATED && !c->offline)
+			status_schedule(m, c, now);
+	}
+}
+
+void
+status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono)
+{
+	c->last_contact_ms = now_wall;
+	c->last_contact_mono = now_mono;
+	c->offline = 0;
+	status_schedule(m, c, now_mono);
+}
+
+static int
+hb_set(char **field, const char *v)
+{
+	if (*v == '\0' || strcmp(*field, v) == 0)
+		return 0;
+	return computer_set_str(field, v) == 0;
+}
+
+void
+status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
+		 const char *peer_ip, int64_t now_wall, int64_t now_mono)
+{
+	int changed = 0;
+
+	c->last_contact_ms = now_wall;
+	c->last_contact_mono = now_mono;
+	str_copy(c->last_ip, peer_ip, sizeof(c->last_ip));
+	if (hb->host.clock_ms)
+		c->clock_offset_ms = hb->host.clock_ms - now_wall;
+	changed |= hb_set(&c->hostname, hb->host.hostname);
+	changed |= hb_set(&c->platform, hb->host.platform);
+	changed |= hb_set(&c->agent_version, hb->host.agent_version);
+	if (hb->host.interfaces_json && strcmp(c->interfaces_json, hb->host.interfaces_json) != 0) {
+		if (computer_set_str(&c->interfaces_json, hb->host.interfaces_json) == 0)
+			store_mark_row(&m->store, c);
+	}
+	if (changed) {
+		event_record(m, EV_COMPUTER_UPDATED, c, "host facts changed: %s, %s, agent %s",
+			     c->hostname, c->platform, c->agent_version);
+		store_mark_row(&m->store, c);
+	}
+	if (c->offline) {
+		c->offline = 0;
+		store_mark_row(&m->store, c);
+		event_record(m, EV_BACK_ONLINE, c, "heartbeat received from %s", peer_ip);
+		alert_clear(m, &alert_computer_offline, c);
+	}
+	store_mark_contact(&m->store, c);
+	status_schedule(m, c, now_mono);
+}
+
+static void
+status_go_offline(struct mgr *m, struct computer *c, int64_t now_mono)
+{
+	char last[40], msg[512];
+	int64_t silent_s = (now_mono - c->last_contact_mono) / 1000;
+
+	c->offline = 1;
+	store_mark_row(&m->store, c);
+	fmt_time_ms(c->last_contact_ms, last, sizeof(last));
+	snprintf(msg, sizeof(msg),
+		 "no heartbeat for %lld s (last contact %s; policy: every %lld s, %lld may be missed)",
+		 (long long)silent_s, last, (long long)m->cfg.heartbeat_interval,
+		 (long long)m->cfg.missed_heartbeats_allowed);
+	event_record(m, EV_OFFLINE, c, "%s", msg);
+	alert_raise(m, &alert_computer_offline, c, msg);
+}
+
+int
+status_tick(struct mgr *m, int64_t now_mono)
+{
+	struct deadline_entry *e;
+	int n = 0;
+
+	while ((e = deadline_peek(&m->deadlines)) != NULL && e->when <= now_mono) {
+		struct computer *c = (struct computer *)e; /* deadline is the first member */
+		deadline_remove(&m->deadlines, e);
+		if (c->state == COMPUTER_ACTIVATED && !c->offline) {
+			status_go_offline(m, c, now_mono);
+			n++;
+		}
+	}
+	return n;
+}
+
+int64_t
+status_next_deadline(const struct mgr *m)
+{
+	const struct deadline_entry *e = deadline_peek(&m->deadlines);
+
+	return e ? e->when : -1;
+}
+
+const char *
+status_text(const struct computer *c)
+{
+	if (c->state == COMPUTER_DEACTIVATED)
+		return "Deactivated";
+	if (c->open_critical > 1)
+		return "Multiple Errors";
+	if (c->open_warning > 1)
+		return "Multiple Warnings";
+	return c->offline ? "Managed (Offline)" : "Managed (Online)";
+}
+
+const char *
+status_agent_status(const struct computer *c)
+{
+	if (c->state == COMPUTER_DEACTIVATED)
+		return "inactive";
+	if (c->offline || c->open_critical > 0)
+		return "error";
+	if (c->open_warning > 0)
+		return "warning";
+	return "active";
+}

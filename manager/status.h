@@ -1,0 +1,41 @@
+/*
+ * status: the status engine.  Every decision about a computer's status,
+ * and the events and alerts that follow from it, is made here and nowhere
+ * else: handlers report facts (a heartbeat came, a deadline passed), this
+ * module decides.
+ *
+ * Offline rule: a computer is offline when
+ *   now > last_contact + heartbeat_interval * (missed_heartbeats_allowed + 1)
+ * Deadlines live in a min-heap (deadline.c); status_tick() expires only
+ * what is due, and the event loop sleeps until the next deadline.
+ */
+#ifndef VIGIL_STATUS_H
+#define VIGIL_STATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct mgr;
+struct heartbeat_req;
+
+/* The offline window in ms for c's policy, or -1 for "unlimited". */
+int64_t status_window_ms(const struct mgr *m, const struct computer *c);
+/* After loading: online computers get a full window from now. */
+void status_start(struct mgr *m);
+/* A computer was just activated (first contact now). */
+void status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono);
+/* An authenticated heartbeat from c. */
+void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
+		      const char *peer_ip, int64_t now_wall, int64_t now_mono);
+/* Expires due deadlines; returns the number of computers that went offline. */
+int status_tick(struct mgr *m, int64_t now_mono);
+/* Monotonic ms of the next deadline, or -1 when none. */
+int64_t status_next_deadline(const struct mgr *m);
+/* The status string shown to operators, e.g. "Managed (Online)". */
+const char *status_text(const struct computer *c);
+/* Deep Security's agentStatus enum: active, warning, error, inactive. */
+const char *status_agent_status(const struct computer *c);
+
+#endif

@@ -1,0 +1,593 @@
+/*
+ * store: see store.h.  All SQL of the manager is here, portable ("?"
+ * placeholders, no engine-specific functions), so a PostgreSQL driver
+ * needs no change outside db_pgsql.c.
+ */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts.h"
+#include "log.h"
+#include "mgr.h"
+#include "registry.h"
+#include "util.h"
+
+#define D(s) ((s)->h.drv)
+
+static const char sql_contact[] =
+	"UPDATE computers SET last_contact_ms = ?, last_ip = ? WHERE id = ?";
+static const char sql_row[] =
+	"UPDATE computers SET hostname = ?, description = ?, platform = ?, agent_version = ?, "
+	"machine_id = ?, policy = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
+	"last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ? WHERE id = ?";
+static const char sql_insert[] =
+	"INSERT INTO computers (id, guid, hostname, description, platform, agent_version, "
+	"machine_id, policy, cert_serial, cert_not_after_ms, state, offline, created_ms, "
+	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms) "
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char sql_event[] =
+	"INSERT INTO events (id, time_ms, event_id, computer_id, target, description) "
+	"VALUES (?, ?, ?, ?, ?, ?)";
+static const char sql_alert_ins[] =
+	"INSERT INTO alerts (id, type, severity, dismissible, computer_id, message, "
+	"first_raised_ms, last_changed_ms, cleared_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char sql_alert_upd[] =
+	"UPDATE alerts SET message = ?, last_changed_ms = ?, cleared_ms = ? WHERE id = ?";
+
+static const char *
+state_name(enum computer_state st)
+{
+	return st == COMPUTER_DEACTIVATED ? "deactivated" : "activated";
+}
+
+int
+store_open(struct store *s, const char *path, const char **errstr_r)
+{
+	struct db_stmt *st;
+
+	memset(s, 0, sizeof(*s));
+	if (db_open(&s->h, &db_driver_sqlite, path, errstr_r) < 0)
+		return -1;
+	if (db_migrate(&s->h, errstr_r) < 0)
+		return -1;
+	s->st_contact = D(s)->prepare(s->h.db, sql_contact);
+	s->st_row = D(s)->prepare(s->h.db, sql_row);
+	s->st_insert = D(s)->prepare(s->h.db, sql_insert);
+	s->st_event = D(s)->prepare(s->h.db, sql_event);
+	s->st_alert_ins = D(s)->prepare(s->h.db, sql_alert_ins);
+	s->st_alert_upd = D(s)->prepare(s->h.db, sql_alert_upd);
+	if (!s->st_contact || !s->st_row || !s->st_insert || !s->st_event || !s->st_alert_ins ||
+	    !s->st_alert_upd) {
+		*errstr_r = D(s)->errmsg(s->h.db);
+		return -1;
+	}
+	s->next_event_id = 1;
+	st = D(s)->prepare(s->h.db, "SELECT MAX(id) FROM events");
+	if (st != NULL && D(s)->step(st) == 1)
+		s->next_event_id = D(s)->col_int(st, 0) + 1;
+	D(s)->finalize(st);
+	return 0;
+}
+
+void
+store_close(struct store *s)
+{
+	size_t i;
+
+	if (s->h.db == NULL)
+		return;
+	D(s)->finalize(s->st_contact);
+	D(s)->finalize(s->st_row);
+	D(s)->finalize(s->st_insert);
+	D(s)->finalize(s->st_event);
+	D(s)->finalize(s->st_alert_ins);
+	D(s)->finalize(s->st_alert_upd);
+	for (i = 0; i < s->nevents; i++) {
+		free(s->events[i].target);
+		free(s->events[i].description);
+	}
+	free(s->events);
+	db_close(&s->h);
+}
+
+static const char *
+col_str(struct store *s, struct db_stmt *st, int col)
+{
+	const char *v = D(s)->col_text(st, col);
+
+	return v ? v : "";
+}
+
+int
+store_load_computers(struct store *s, struct registry *r)
+{
+	struct db_stmt *st;
+	int rc, ret = -1;
+
+	st = D(s)->prepare(s->h.db,
+			   "SELECT id, guid, hostname, description, platform, agent_version, "
+			   "machine_id, policy, cert_serial, cert_not_after_ms, state, offline, "
+			   "created_ms, activated_ms, last_contact_ms, last_ip, interfaces, "
+			   "clock_offset_ms FROM computers ORDER BY id");
+	if (st == NULL)
+		return -1;
+	while ((rc = D(s)->step(st)) == 1) {
+		struct computer *c = registry_new_computer(r);
+		if (c == NULL)
+			goto out;
+		c->id = D(s)->col_int(st, 0);
+		str_copy(c->guid, col_str(s, st, 1), sizeof(c->guid));
+		if (computer_set_str(&c->hostname, col_str(s, st, 2)) < 0 ||
+		    computer_set_str(&c->description, col_str(s, st, 3)) < 0 ||
+		    computer_set_str(&c->platform, col_str(s, st, 4)) < 0 ||
+		    computer_set_str(&c->agent_version, col_str(s, st, 5)) < 0 ||
+		    computer_set_str(&c->machine_id, col_str(s, st, 6)) < 0 ||
+		    computer_set_str(&c->policy, col_str(s, st, 7)) < 0 ||
+		    computer_set_str(&c->interfaces_json, col_str(s, st, 16)) < 0) {
+			computer_free(c);
+			goto out;
+		}
+		str_copy(c->cert_serial, col_str(s, st, 8), sizeof(c->cert_serial));
+		c->cert_not_after_ms = D(s)->col_int(st, 9);
+		c->state = strcmp(col_str(s, st, 10), "deactivated") == 0 ? COMPUTER_DEACTIVATED
+									  : COMPUTER_ACTIVATED;
+		c->offline = (int)D(s)->col_int(st, 11);
+		c->created_ms = D(s)->col_int(st, 12);
+		c->activated_ms = D(s)->col_int(st, 13);
+		c->last_contact_ms = D(s)->col_int(st, 14);
+		str_copy(c->last_ip, col_str(s, st, 15), sizeof(c->last_ip));
+		c->clock_offset_ms = D(s)->col_int(st, 17);
+		if (registry_add(r, c) < 0) {
+			computer_free(c);
+			goto out;
+		}
+	}
+	ret = rc < 0 ? -1 : 0;
+out:
+	D(s)->finalize(st);
+	return ret;
+}
+
+int
+store_load_alerts(struct store *s, struct mgr *m)
+{
+	struct db_stmt *st;
+	int rc, ret = -1;
+	int64_t maxid = 0;
+
+	st = D(s)->prepare(s->h.db, "SELECT id, type, computer_id, message, first_raised_ms, "
+				    "last_changed_ms, cleared_ms FROM alerts ORDER BY id");
+	if (st == NULL)
+		return -1;
+	while ((rc = D(s)->step(st)) == 1) {
+		int64_t id = D(s)->col_int(st, 0);
+		const struct alert_type *t;
+		struct alert *al;
+
+		if (id > maxid)
+			maxid = id;
+		if (D(s)->col_text(st, 6) != NULL)
+			continue; /* cleared */
+		t = alert_type_find(col_str(s, st, 1));
+		if (t == NULL) {
+			log_warn("store: open alert %lld has unknown type %s; ignored", (long long)id,
+				 col_str(s, st, 1));
+			continue;
+		}
+		al = calloc(1, sizeof(*al));
+		if (al == NULL || computer_set_str(&al->message, col_str(s, st, 3)) < 0) {
+			free(al);
+			goto out;
+		}
+		al->id = id;
+		al->type = t;
+		al->computer_id = D(s)->col_int(st, 2);
+		al->first_raised_ms = D(s)->col_int(st, 4);
+		al->last_changed_ms = D(s)->col_int(st, 5);
+		alerts_adopt(m, al);
+	}
+	if (maxid >= m->alerts.next_id)
+		m->alerts.next_id = maxid + 1;
+	ret = rc < 0 ? -1 : 0;
+out:
+	D(s)->finalize(st);
+	return ret;
+}
+
+static int
+store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
+{
+	int e = 0;
+
+	e |= D(s)->bind_text(st, 1, c->hostname);
+	e |= D(s)->bind_text(st, 2, c->description);
+	e |= D(s)->bind_text(st, 3, c->platform);
+	e |= D(s)->bind_text(st, 4, c->agent_version);
+	e |= D(s)->bind_text(st, 5, c->machine_id);
+	e |= D(s)->bind_text(st, 6, c->policy);
+	e |= D(s)->bind_text(st, 7, c->cert_serial);
+	e |= D(s)->bind_int(st, 8, c->cert_not_after_ms);
+	e |= D(s)->bind_text(st, 9, state_name(c->state));
+	e |= D(s)->bind_int(st, 10, c->offline);
+	e |= D(s)->bind_int(st, 11, c->last_contact_ms);
+	e |= D(s)->bind_text(st, 12, c->last_ip);
+	e |= D(s)->bind_text(st, 13, c->interfaces_json);
+	e |= D(s)->bind_int(st, 14, c->clock_offset_ms);
+	e |= D(s)->bind_int(st, 15, c->id);
+	return e ? -1 : 0;
+}
+
+int
+store_computer_insert(struct store *s, struct computer *c)
+{
+	struct db_stmt *st = s->st_insert;
+	int e = 0;
+
+	if (store_flush(s, 0) < 0)
+		return -1;
+	e |= D(s)->bind_int(st, 1, c->id);
+	e |= D(s)->bind_text(st, 2, c->guid);
+	e |= D(s)->bind_text(st, 3, c->hostname);
+	e |= D(s)->bind_text(st, 4, c->description);
+	e |= D(s)->bind_text(st, 5, c->platform);
+	e |= D(s)->bind_text(st, 6, c->agent_version);
+	e |= D(s)->bind_text(st, 7, c->machine_id);
+	e |= D(s)->bind_text(st, 8, c->policy);
+	e |= D(s)->bind_text(st, 9, c->cert_serial);
+	e |= D(s)->bind_int(st, 10, c->cert_not_after_ms);
+	e |= D(s)->bind_text(st, 11, state_name(c->state));
+	e |= D(s)->bind_int(st, 12, c->offline);
+	e |= D(s)->bind_int(st, 13, c->created_ms);
+	e |= D(s)->bind_int(st, 14, c->activated_ms);
+	e |= D(s)->bind_int(st, 15, c->last_contact_ms);
+	e |= D(s)->bind_text(st, 16, c->last_ip);
+	e |= D(s)->bind_text(st, 17, c->interfaces_json);
+	e |= D(s)->bind_int(st, 18, c->clock_offset_ms);
+	if (e == 0)
+		e = D(s)->step(st) < 0;
+	D(s)->reset(st);
+	return e ? -1 : 0;
+}
+
+void
+store_mark_contact(struct store *s, struct computer *c)
+{
+	if (c->dirty_contact)
+		return;
+	c->dirty_contact = 1;
+	c->next_contact = s->dirty_contacts;
+	s->dirty_contacts = c;
+	s->ndirty_contacts++;
+}
+
+void
+store_mark_row(struct store *s, struct computer *c)
+{
+	if (c->dirty_row)
+		return;
+	c->dirty_row = 1;
+	c->next_dirty = s->dirty_rows;
+	s->dirty_rows = c;
+}
+
+void
+store_mark_alert(struct store *s, struct alert *al)
+{
+	if (al->dirty)
+		return;
+	al->dirty = 1;
+	al->next_dirty = s->dirty_alerts;
+	s->dirty_alerts = al;
+}
+
+int
+store_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer_id,
+		const char *target, const char *description)
+{
+	struct pending_event *e;
+
+	if (s->nevents == s->events_cap) {
+		size_t cap = s->events_cap ? s->events_cap * 2 : 64;
+		struct pending_event *v = realloc(s->events, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		s->events = v;
+		s->events_cap = cap;
+	}
+	e = &s->events[s->nevents];
+	e->target = strdup(target);
+	e->description = strdup(description);
+	if (e->target == NULL || e->description == NULL) {
+		free(e->target);
+		free(e->description);
+		return -1;
+	}
+	e->id = s->next_event_id++;
+	e->time_ms = time_ms;
+	e->event_id = event_id;
+	e->computer_id = computer_id;
+	s->nevents++;
+	return 0;
+}
+
+static int
+store_write_alert(struct store *s, struct alert *al, int is_new)
+{
+	struct db_stmt *st;
+	int e = 0;
+
+	if (is_new) {
+		st = s->st_alert_ins;
+		e |= D(s)->bind_int(st, 1, al->id);
+		e |= D(s)->bind_text(st, 2, al->type->id);
+		e |= D(s)->bind_text(st, 3, alert_severity_name(al->type->severity));
+		e |= D(s)->bind_int(st, 4, al->type->dismissible);
+		e |= D(s)->bind_int(st, 5, al->computer_id);
+		e |= D(s)->bind_text(st, 6, al->message);
+		e |= D(s)->bind_int(st, 7, al->first_raised_ms);
+		e |= D(s)->bind_int(st, 8, al->last_changed_ms);
+		if (al->cleared_ms)
+			e |= D(s)->bind_int(st, 9, al->cleared_ms);
+		else
+			e |= D(s)->bind_text(st, 9, NULL);
+	} else {
+		st = s->st_alert_upd;
+		e |= D(s)->bind_text(st, 1, al->message);
+		e |= D(s)->bind_int(st, 2, al->last_changed_ms);
+		if (al->cleared_ms)
+			e |= D(s)->bind_int(st, 3, al->cleared_ms);
+		else
+			e |= D(s)->bind_text(st, 3, NULL);
+		e |= D(s)->bind_int(st, 4, al->id);
+	}
+	if (e == 0)
+		e = D(s)->step(st) < 0;
+	D(s)->reset(st);
+	return e ? -1 : 0;
+}
+
+static int
+store_alert_exists(struct store *s, int64_t id)
+{
+	struct db_stmt *st = D(s)->prepare(s->h.db, "SELECT 1 FROM alerts WHERE id = ?");
+	int found = 0;
+
+	if (st == NULL)
+		return -1;
+	D(s)->bind_int(st, 1, id);
+	found = D(s)->step(st) == 1;
+	D(s)->finalize(st);
+	return found;
+}
+
+int
+store_flush(struct store *s, int with_contacts)
+{
+	struct computer *c, *next;
+	struct alert *al, *anext;
+	int64_t t0 = mono_ms();
+	size_t i;
+	int err = 0;
+
+	if (s->nevents == 0 && s->dirty_rows == NULL && s->dirty_alerts == NULL &&
+	    (!with_contacts || s->dirty_contacts == NULL))
+		return 0;
+	if (db_begin(&s->h) < 0)
+		return -1;
+	for (c = s->dirty_rows; c && !err; c = c->next_dirty)
+		if (store_bind_row(s, s->st_row, c) < 0 || D(s)->step(s->st_row) < 0 ||
+		    D(s)->reset(s->st_row) < 0)
+			err = 1;
+	if (with_contacts)
+		for (c = s->dirty_contacts; c && !err; c = c->next_contact) {
+			struct db_stmt *st = s->st_contact;
+			if (D(s)->bind_int(st, 1, c->last_contact_ms) < 0 ||
+			    D(s)->bind_text(st, 2, c->last_ip) < 0 || D(s)->bind_int(st, 3, c->id) < 0 ||
+			    D(s)->step(st) < 0)
+				err = 1;
+			D(s)->reset(st);
+		}
+	for (al = s->dirty_alerts; al && !err; al = al->next_dirty) {
+		int exists = store_alert_exists(s, al->id);
+		if (exists < 0 || store_write_alert(s, al, !exists) < 0)
+			err = 1;
+	}
+	for (i = 0; i < s->nevents && !err; i++) {
+		struct pending_event *e = &s->events[i];
+		struct db_stmt *st = s->st_event;
+		int b = 0;
+		b |= D(s)->bind_int(st, 1, e->id);
+		b |= D(s)->bind_int(st, 2, e->time_ms);
+		b |= D(s)->bind_int(st, 3, e->event_id);
+		if (e->computer_id)
+			b |= D(s)->bind_int(st, 4, e->computer_id);
+		else
+			b |= D(s)->bind_text(st, 4, NULL);
+		b |= D(s)->bind_text(st, 5, e->target);
+		b |= D(s)->bind_text(st, 6, e->description);
+		if (b || D(s)->step(st) < 0)
+			err = 1;
+		D(s)->reset(st);
+	}
+	if (err || db_commit(&s->h) < 0) {
+		/* keep everything pending; the next flush retries */
+		db_rollback(&s->h);
+		s->flush_errors++;
+		log_warn("store: flush failed: %s; will retry", D(s)->errmsg(s->h.db));
+		return -1;
+	}
+	for (c = s->dirty_rows; c; c = next) {
+		next = c->next_dirty;
+		c->dirty_row = 0;
+		c->next_dirty = NULL;
+	}
+	s->dirty_rows = NULL;
+	if (with_contacts) {
+		for (c = s->dirty_contacts; c; c = next) {
+			next = c->next_contact;
+			c->dirty_contact = 0;
+			c->next_contact = NULL;
+		}
+		s->dirty_contacts = NULL;
+		s->ndirty_contacts = 0;
+	}
+	for (al = s->dirty_alerts; al; al = anext) {
+		anext = al->next_dirty;
+		al->dirty = 0;
+		al->next_dirty = NULL;
+		if (al->cleared_ms)
+			alert_free(al); /* no longer in the open list */
+	}
+	s->dirty_alerts = NULL;
+	for (i = 0; i < s->nevents; i++) {
+		free(s->events[i].target);
+		free(s->events[i].description);
+	}
+	s->nevents = 0;
+	s->flushes++;
+	s->last_flush_us = (mono_ms() - t0) * 1000;
+	return 0;
+}
+
+int
+store_events_prune(struct store *s, int64_t min_time_ms, int64_t max_count)
+{
+	struct db_stmt *st;
+	int err = 0;
+
+	st = D(s)->prepare(s->h.db, "DELETE FROM events WHERE time_ms < ?");
+	if (st == NULL)
+		return -1;
+	D(s)->bind_int(st, 1, min_time_ms);
+	err |= D(s)->step(st) < 0;
+	D(s)->finalize(st);
+	st = D(s)->prepare(s->h.db, "DELETE FROM events WHERE id <= "
+				    "(SELECT MAX(id) FROM events) - ?");
+	if (st == NULL)
+		return -1;
+	D(s)->bind_int(st, 1, max_count);
+	err |= D(s)->step(st) < 0;
+	D(s)->finalize(st);
+	return err ? -1 : 0;
+}
+
+int
+store_events_query(struct store *s, const struct event_filter *f,
+		   int (*cb)(void *ctx, const struct event_row *row), void *ctx)
+{
+	char sql[512];
+	struct db_stmt *st;
+	int rc, idx = 1;
+
+	/* the same statement text for every filter: unused ones are disabled by value */
+	snprintf(sql, sizeof(sql),
+		 "SELECT id, time_ms, event_id, computer_id, target, description FROM events "
+		 "WHERE (? = 0 OR computer_id = ?) AND (? = 0 OR event_id = ?) "
+		 "AND time_ms >= ? AND time_ms <= ? AND %s "
+		 "ORDER BY id %s LIMIT ?",
+		 f->descending ? "(? = 0 OR id < ?)" : "id > ?", f->descending ? "DESC" : "ASC");
+	st = D(s)->prepare(s->h.db, sql);
+	if (st == NULL)
+		return -1;
+	D(s)->bind_int(st, idx++, f->computer_id);
+	D(s)->bind_int(st, idx++, f->computer_id);
+	D(s)->bind_int(st, idx++, f->event_id);
+	D(s)->bind_int(st, idx++, f->event_id);
+	D(s)->bind_int(st, idx++, f->since_ms);
+	D(s)->bind_int(st, idx++, f->until_ms ? f->until_ms : INT64_MAX);
+	if (f->descending)
+		D(s)->bind_int(st, idx++, f->after_id);
+	D(s)->bind_int(st, idx++, f->after_id);
+	D(s)->bind_int(st, idx++, f->limit);
+	while ((rc = D(s)->step(st)) == 1) {
+		struct event_row row;
+		row.id = D(s)->col_int(st, 0);
+		row.time_ms = D(s)->col_int(st, 1);
+		row.event_id = (int)D(s)->col_int(st, 2);
+		row.computer_id = D(s)->col_int(st, 3);
+		row.target = col_str(s, st, 4);
+		row.description = col_str(s, st, 5);
+		if (cb(ctx, &row) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	D(s)->finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_alerts_query(struct store *s, int include_cleared, int64_t computer_id,
+		   int (*cb)(void *ctx, const struct alert_row *row), void *ctx)
+{
+	struct db_stmt *st;
+	int rc;
+
+	st = D(s)->prepare(s->h.db,
+			   "SELECT id, type, severity, dismissible, computer_id, message, "
+			   "first_raised_ms, last_changed_ms, cleared_ms FROM alerts "
+			   "WHERE (? = 1 OR cleared_ms IS NULL) AND (? = 0 OR computer_id = ?) "
+			   "ORDER BY id");
+	if (st == NULL)
+		return -1;
+	D(s)->bind_int(st, 1, include_cleared ? 1 : 0);
+	D(s)->bind_int(st, 2, computer_id);
+	D(s)->bind_int(st, 3, computer_id);
+	while ((rc = D(s)->step(st)) == 1) {
+		struct alert_row row;
+		row.id = D(s)->col_int(st, 0);
+		row.type = col_str(s, st, 1);
+		row.severity = col_str(s, st, 2);
+		row.dismissible = (int)D(s)->col_int(st, 3);
+		row.computer_id = D(s)->col_int(st, 4);
+		row.message = col_str(s, st, 5);
+		row.first_raised_ms = D(s)->col_int(st, 6);
+		row.last_changed_ms = D(s)->col_int(st, 7);
+		row.cleared_ms = D(s)->col_text(st, 8) ? D(s)->col_int(st, 8) : 0;
+		if (cb(ctx, &row) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	D(s)->finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_setting_get(struct store *s, const char *name, char *out, size_t outsize)
+{
+	struct db_stmt *st = D(s)->prepare(s->h.db, "SELECT value FROM settings WHERE name = ?");
+	int ret = -1;
+
+	if (st == NULL)
+		return -1;
+	D(s)->bind_text(st, 1, name);
+	if (D(s)->step(st) == 1 && str_copy(out, col_str(s, st, 0), outsize) == 0)
+		ret = 0;
+	D(s)->finalize(st);
+	return ret;
+}
+
+int
+store_setting_set(struct store *s, const char *name, const char *value)
+{
+	struct db_stmt *st;
+	int err = 0;
+
+	st = D(s)->prepare(s->h.db, "DELETE FROM settings WHERE name = ?");
+	if (st == NULL)
+		return -1;
+	D(s)->bind_text(st, 1, name);
+	err |= D(s)->step(st) < 0;
+	D(s)->finalize(st);
+	st = D(s)->prepare(s->h.db, "INSERT INTO settings (name, value) VALUES (?, ?)");
+	if (st == NULL)
+		return -1;
+	D(s)->bind_text(st, 1, name);
+	D(s)->bind_text(st, 2, value);
+	err |= D(s)->step(st) < 0;
+	D(s)->finalize(st);
+	return err ? -1 : 0;
+}

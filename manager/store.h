@@ -1,0 +1,84 @@
+/*
+ * store: the manager's persistence, on top of db.h.  The single writer:
+ * callers mark what changed and store_flush() writes it in one transaction
+ * (events, alerts, computer rows every housekeeping tick; last-contact
+ * times every contact_flush_interval).  Activation writes are made durable
+ * before the agent gets its identity (store_computer_insert).
+ */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "model.h"
+
+struct registry;
+struct mgr;
+
+struct pending_event {
+	int64_t id, time_ms, computer_id;
+	int event_id;
+	char *target, *description;
+};
+
+struct store {
+	struct db_handle h;
+	struct db_stmt *st_contact, *st_row, *st_insert, *st_event, *st_alert_ins, *st_alert_upd;
+	struct computer *dirty_rows;
+	struct computer *dirty_contacts;
+	size_t ndirty_contacts;
+	struct alert *dirty_alerts;
+	struct pending_event *events;
+	size_t nevents, events_cap;
+	int64_t next_event_id;
+	uint64_t flushes, flush_errors;
+	int64_t last_flush_us;
+};
+
+struct event_filter {
+	int64_t computer_id; /* 0: any */
+	int event_id;	     /* 0: any */
+	int64_t since_ms, until_ms; /* 0: open */
+	int64_t after_id;	    /* paging: id > after_id */
+	int limit;
+	int descending;
+};
+
+struct event_row {
+	int64_t id, time_ms, computer_id;
+	int event_id;
+	const char *target, *description;
+};
+
+struct alert_row {
+	int64_t id, computer_id, first_raised_ms, last_changed_ms, cleared_ms;
+	int dismissible;
+	const char *type, *severity, *message;
+};
+
+int store_open(struct store *s, const char *path, const char **errstr_r);
+void store_close(struct store *s);
+int store_load_computers(struct store *s, struct registry *r);
+int store_load_alerts(struct store *s, struct mgr *m);
+/* Inserts a new computer durably (own transaction, after flushing). */
+int store_computer_insert(struct store *s, struct computer *c);
+void store_mark_contact(struct store *s, struct computer *c);
+void store_mark_row(struct store *s, struct computer *c);
+void store_mark_alert(struct store *s, struct alert *al);
+int store_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer_id,
+		    const char *target, const char *description);
+/* Writes everything pending; contacts too when with_contacts. */
+int store_flush(struct store *s, int with_contacts);
+/* Deletes events beyond age and count limits. */
+int store_events_prune(struct store *s, int64_t min_time_ms, int64_t max_count);
+int store_events_query(struct store *s, const struct event_filter *f,
+		       int (*cb)(void *ctx, const struct event_row *row), void *ctx);
+int store_alerts_query(struct store *s, int include_cleared, int64_t computer_id,
+		       int (*cb)(void *ctx, const struct alert_row *row), void *ctx);
+/* Settings table: value copied into out; -1 when absent. */
+int store_setting_get(struct store *s, const char *name, char *out, size_t outsize);
+int store_setting_set(struct store *s, const char *name, const char *value);
+
+#endif
