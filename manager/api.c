@@ -141,8 +141,9 @@ api_events(struct mgr *m, struct http_request *req, struct http_response *resp)
 	f.limit = API_DEFAULT_LIMIT;
 	if (httpreq_query(req, "computer", s, sizeof(s)) == 0) {
 		struct computer *c = NULL;
-		if (parse_i64(s, 1, INT64_MAX, &v) == 0)
-			c = registry_by_id(&m->reg, v);
+		int64_t cid;
+		if (parse_i64(s, 1, INT64_MAX, &cid) == 0)
+			c = registry_by_id(&m->reg, cid);
 		if (c == NULL)
 			c = registry_by_guid(&m->reg, s);
 		if (c == NULL)
