@@ -119,7 +119,7 @@ fuzz-smoke: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	@scripts/run-fuzz.sh 300 $(FUZZ_BIN)
 
-check: deps
+check: deps lint
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke

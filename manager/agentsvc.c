@@ -267,7 +267,8 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 	struct computer *comp;
 	char err[512], fpr[PKI_FPR_LEN];
 	json_t *policy, *out;
-	int64_t now = now_ms();
+	/* read together: the deadline (monotonic) and the shown time (wall) agree */
+	int64_t now = now_ms(), now_mono = mono_ms();
 
 	comp = authenticate_agent(m, c, resp);
 	if (comp == NULL)
@@ -278,7 +279,7 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 		http_error(resp, 400, "bad_request", "%s", err);
 		return;
 	}
-	status_heartbeat(m, comp, &hb, c->peer_ip, now, mono_ms());
+	status_heartbeat(m, comp, &hb, c->peer_ip, now, now_mono);
 	m->stats.heartbeats++;
 	policy = policy_effective(m, comp);
 	if (policy == NULL || policy_fingerprint(policy, fpr) < 0) {

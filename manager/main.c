@@ -189,14 +189,15 @@ main(int argc, char **argv)
 	}
 	nerr += config_validate(&m->cfg, cfgpath ? cfgpath : "(defaults)", stderr);
 	if (check_only) {
-		if (nerr) {
+		if (nerr)
 			fprintf(stderr, "%s: %d problem%s found\n", cfgpath ? cfgpath : "(defaults)",
 				nerr, nerr == 1 ? "" : "s");
-			return 1;
+		else {
+			config_print_effective(&m->cfg, stdout);
+			fprintf(stderr, "%s: configuration OK\n", cfgpath ? cfgpath : "(defaults)");
 		}
-		config_print_effective(&m->cfg, stdout);
-		fprintf(stderr, "%s: configuration OK\n", cfgpath ? cfgpath : "(defaults)");
-		return 0;
+		free(m);
+		return nerr ? 1 : 0;
 	}
 	if (nerr)
 		fatal("%d configuration problem%s (see above); nothing started", nerr,

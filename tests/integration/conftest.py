@@ -11,7 +11,8 @@ from vigil import Agent, Manager  # noqa: E402
 def manager(tmp_path):
     m = Manager(tmp_path).start()
     yield m
-    m.stop()
+    rc = m.stop()
+    assert rc in (0, None), "vigil-manager exited with %s:\n%s" % (rc, m.logs()[-3000:])
 
 
 @pytest.fixture
@@ -27,4 +28,4 @@ def agents(tmp_path, manager):
 
     yield make
     for a in started:
-        a.kill()
+        a.stop()

@@ -72,8 +72,9 @@ def test_three_agents_online_then_offline_within_deadline_and_back(manager, agen
     ev = events_of(manager, 730, "a2")
     assert len(ev) == 1
     deadline = c["lastAgentCommunication"] + window_ms
-    # detected after the deadline and within one second of it
-    assert deadline <= ev[0]["time"] <= deadline + 1000, (deadline, ev[0]["time"])
+    # detected at the deadline and within one second of it (the 2 ms allow for
+    # the millisecond truncation of the wall and monotonic clocks)
+    assert deadline - 2 <= ev[0]["time"] <= deadline + 1000, (deadline, ev[0]["time"])
     assert c["computerStatus"]["agentStatus"] == "error"
     al = [x for x in manager.alerts() if x["alertType"] == "computer-offline"]
     assert len(al) == 1 and al[0]["computerIDs"] == [c["ID"]] and al[0]["timeCleared"] is None
@@ -226,15 +227,22 @@ def test_malformed_and_oversized_requests_are_refused_while_agents_keep_heartbea
         assert time.monotonic() - t < 2 + 2.5
         # too many connections: the ones beyond the limit are closed at once
         held = [socket.create_connection(("127.0.0.1", m.agent_port)) for _ in range(60)]
-        closed = 0
-        for h in held:
-            h.settimeout(3)
-            try:
-                if h.recv(1) == b"":
-                    closed += 1
-            except (ConnectionResetError, socket.timeout):
-                pass
-        assert closed >= 60 - 40, closed
+
+        def closed_by_server():
+            n = 0
+            for h in held:
+                h.setblocking(False)
+                try:
+                    n += h.recv(1) == b""
+                except BlockingIOError:
+                    pass
+                except ConnectionResetError:
+                    n += 1
+            return n
+        # the ones beyond the limit (the agent holds one connection) are closed
+        # at once, long before the 10 s handshake timeout could close the rest
+        wait_until(lambda: closed_by_server() >= 20, timeout=5, what="refused connections")
+        assert 20 <= closed_by_server() <= 22
         assert "connection limit (40) reached" in m.logs()
         for h in held:
             h.close()
