@@ -83,7 +83,9 @@ $(BUILD)/bin/vigil-agent: $(BUILD)/agent/main_agent.o $(AGENT_OBJ) $(BUILD)/libv
 $(BUILD)/bin/vigil-agentctl: $(BUILD)/agent/main_agentctl.o $(AGENT_OBJ) $(BUILD)/libvigil.a
 	$(CC) $(VIGIL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
-$(BUILD)/bin/vigilctl: $(BUILD)/cli/vigilctl.o $(BUILD)/libvigil.a
+VIGILCTL_OBJ := $(BUILD)/cli/vigilctl.o $(BUILD)/cli/ctlapi.o $(BUILD)/cli/table.o
+$(VIGILCTL_OBJ): $(wildcard cli/*.h)
+$(BUILD)/bin/vigilctl: $(VIGILCTL_OBJ) $(BUILD)/libvigil.a
 	$(CC) $(VIGIL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(MGR_OBJ) $(AGENT_OBJ) $(BUILD)/libvigil.a

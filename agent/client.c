@@ -15,12 +15,8 @@
 int
 client_init(struct http_client *cl)
 {
-	static int global_done;
-
-	if (!global_done) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		global_done = 1;
-	}
+	/* reference-counted by libcurl; the agent is single-threaded */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	memset(cl, 0, sizeof(*cl));
 	cl->timeout_s = 20;
 	cl->curl = curl_easy_init();

@@ -3,6 +3,7 @@
  *   activate URL token:T [hostname:H] [description:D] [policy:P] [group:G]
  *   heartbeat        force a heartbeat now (dsa_control -m)
  *   status [--json]  activation, manager, GUID, last heartbeat
+ *   reset            forget identity and configuration (dsa_control -r)
  */
 #include <errno.h>
 #include <limits.h>
@@ -32,6 +33,7 @@ usage(FILE *fp)
 		"                    activate this agent against the manager\n"
 		"  heartbeat         send a heartbeat now\n"
 		"  status [--json]   activation, manager, GUID and the last heartbeat\n"
+		"  reset             forget the identity and configuration (dsa_control -r)\n"
 		"  -d DIR            the agent's state directory (default " AGENT_DEFAULT_DIR ")\n");
 }
 
@@ -227,10 +229,44 @@ cmd_status(int argc, char **argv)
 		print_status(s, from_daemon);
 	}
 	{
-		int ok = json_is_true(json_object_get(s, "activated"));
+		/* 0 only for an agent that may heartbeat: activated and not deactivated */
+		int ok = json_is_true(json_object_get(s, "activated")) &&
+			 !json_is_true(json_object_get(s, "deactivated"));
 		json_decref(s);
 		return ok ? 0 : 1;
 	}
+}
+
+/*
+ * Wipes the identity and the configuration so that the agent can be
+ * activated again.  The manager is not told (yet): its computer stays
+ * listed until the operator removes or deactivates it there.
+ */
+static int
+cmd_reset(void)
+{
+	static const char *const files[] = {"agent.json", "identity.key", "identity.crt", "ca.crt"};
+	char path[PATH_MAX];
+	size_t i;
+	int failed = 0;
+	json_t *r;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		if (path_join(path, sizeof(path), state_dir, files[i]) < 0)
+			return 1;
+		if (unlink(path) < 0 && errno != ENOENT) {
+			fprintf(stderr, "vigil-agentctl: cannot remove %s: %s\n", path, strerror(errno));
+			failed = 1;
+		}
+	}
+	if (failed)
+		return 1;
+	r = ask_agent("reload", 5);
+	json_decref(r);
+	printf("reset: identity and configuration removed from %s; the agent can be activated again\n"
+	       "(the manager still lists the computer: deactivate or delete it there)\n",
+	       state_dir);
+	return 0;
 }
 
 static int
@@ -291,6 +327,8 @@ main(int argc, char **argv)
 		return cmd_status(argc - i, argv + i);
 	if (strcmp(argv[i], "heartbeat") == 0)
 		return cmd_heartbeat();
+	if (strcmp(argv[i], "reset") == 0)
+		return cmd_reset();
 	fprintf(stderr, "vigil-agentctl: unknown command \"%s\"\n", argv[i]);
 	usage(stderr);
 	return 2;

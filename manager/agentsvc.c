@@ -23,7 +23,6 @@
 #include "status.h"
 #include "util.h"
 
-#define REFUSAL_SLOTS 256
 #define REFUSAL_QUIET_MS 60000
 
 void
@@ -49,12 +48,9 @@ secret_check(const char *secret, const char *stored_hash)
 
 /* 1 when this (address, reason) was not recorded in the last minute. */
 static int
-refusal_should_record(const char *ip, const char *code)
+refusal_should_record(struct mgr *m, const char *ip, const char *code)
 {
-	static struct {
-		uint64_t key;
-		int64_t at;
-	} slots[REFUSAL_SLOTS];
+	struct refusal_slot *slots = m->refusals;
 	uint64_t h = 1469598103934665603ULL;
 	const char *p;
 	int64_t now = mono_ms();
@@ -106,8 +102,9 @@ activation_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int
 {
 	m->stats.activations_refused++;
 	http_error(resp, status, code, "activation refused: %s", msg);
-	event_record_target(m, EV_AIA_FAILED, hostname[0] ? hostname : c->peer_ip,
-			    "activation from %s refused (%s): %s", c->peer_ip, code, msg);
+	if (refusal_should_record(m, c->peer_ip, code))
+		event_record_target(m, EV_AIA_FAILED, hostname[0] ? hostname : c->peer_ip,
+				    "activation from %s refused (%s): %s", c->peer_ip, code, msg);
 }
 
 static void
@@ -129,13 +126,14 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 		http_error(resp, 400, "bad_request", "%s", err);
 		return;
 	}
-	event_record_target(m, EV_AIA_REQUESTED, ar.host.hostname, "activation requested from %s",
-			    c->peer_ip);
 	if (!secret_check(ar.token, m->token_hash)) {
 		activation_refuse(m, c, resp, 403, "bad_token", ar.host.hostname,
 				  "the activation token is not valid for this manager");
 		goto out;
 	}
+	/* recorded only with a valid token: anonymous clients cannot fill the table */
+	event_record_target(m, EV_AIA_REQUESTED, ar.host.hostname, "activation requested from %s",
+			    c->peer_ip);
 	csr = pki_csr_parse(ar.csr, strlen(ar.csr), &errstr);
 	if (csr == NULL) {
 		activation_refuse(m, c, resp, 400, "bad_csr", ar.host.hostname, errstr);
@@ -161,6 +159,9 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	str_copy(comp->last_ip, c->peer_ip, sizeof(comp->last_ip));
 	if (ar.host.clock_ms)
 		comp->clock_offset_ms = ar.host.clock_ms - now;
+	policy = policy_effective(m, comp);
+	if (policy == NULL || policy_fingerprint(policy, fpr) < 0)
+		goto fail;
 	/* durable before the agent learns its identity */
 	if (store_computer_insert(&m->store, comp) < 0) {
 		http_error(resp, 503, "store_unavailable",
@@ -176,23 +177,18 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	event_record(m, EV_ACTIVATED, comp, "activated; GUID %s, certificate valid until %lld",
 		     comp->guid, (long long)(comp->cert_not_after_ms / 1000));
 	m->stats.activations++;
-	policy = policy_effective(m, comp);
-	if (policy == NULL || policy_fingerprint(policy, fpr) < 0) {
-		json_decref(policy);
-		http_error(resp, 500, "internal", "cannot build the policy");
-		comp = NULL;
-		goto out;
-	}
 	reply_json(resp, 200,
 		   json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:I}", "guid", comp->guid,
 			     "computer_id", (json_int_t)comp->id, "hostname", comp->hostname,
 			     "certificate", cert_pem, "ca_certificate", m->ca.cert_pem, "config",
 			     policy, "config_fingerprint", fpr, "manager_clock_ms", (json_int_t)now));
+	policy = NULL; /* reply_json took it */
 	comp = NULL;
 	goto out;
 fail:
 	http_error(resp, 500, "internal", "activation failed: internal error (out of memory)");
 out:
+	json_decref(policy);
 	computer_free(comp);
 	free(cert_pem);
 	X509_REQ_free(csr);
@@ -206,7 +202,7 @@ heartbeat_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int 
 {
 	m->stats.heartbeats_rejected++;
 	http_error(resp, status, code, "heartbeat refused: %s", msg);
-	if (!refusal_should_record(c->peer_ip, code))
+	if (!refusal_should_record(m, c->peer_ip, code))
 		return;
 	if (comp != NULL)
 		event_record(m, EV_HEARTBEAT_REJECTED, comp, "heartbeat from %s refused (%s): %s",
@@ -230,9 +226,13 @@ authenticate_agent(struct mgr *m, struct conn *c, struct http_response *resp)
 			   "this call needs the client certificate issued at activation; activate the agent first");
 		return NULL;
 	case PEER_INVALID:
-		comp = registry_by_guid(&m->reg, c->peer_cn);
+		/*
+		 * Blame a computer (770) only when the certificate really is ours
+		 * (an expired one, say); anything else is an unrecognized client
+		 * (771), whatever name it claims.
+		 */
+		comp = c->peer_ours ? registry_by_guid(&m->reg, c->peer_cn) : NULL;
 		snprintf(msg, sizeof(msg), "client certificate not accepted: %s", c->peer_error);
-		/* a certificate of ours that expired names a known computer: 770 */
 		heartbeat_refuse(m, c, resp, 403,
 				 comp ? "certificate_invalid" : "certificate_not_from_this_manager",
 				 comp, msg);
@@ -254,6 +254,12 @@ authenticate_agent(struct mgr *m, struct conn *c, struct http_response *resp)
 	if (strcmp(comp->cert_serial, c->peer_serial) != 0) {
 		heartbeat_refuse(m, c, resp, 403, "certificate_superseded", comp,
 				 "the certificate was replaced by a later activation");
+		return NULL;
+	}
+	/* a kept-alive connection or a resumed session outlives the handshake check */
+	if (c->peer_not_after_ms < now_ms()) {
+		heartbeat_refuse(m, c, resp, 403, "certificate_invalid", comp,
+				 "client certificate not accepted: certificate has expired");
 		return NULL;
 	}
 	return comp;

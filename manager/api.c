@@ -16,6 +16,11 @@
 
 #define API_MAX_LIMIT 5000
 #define API_DEFAULT_LIMIT 1000
+/* one page of computers stays well below the response size limit */
+#define API_MAX_COMPUTERS 10000
+
+static int api_query_int(struct http_request *req, const char *name, int64_t min, int64_t max,
+			 int64_t *out, struct http_response *resp);
 
 static void
 api_reply(struct http_response *resp, json_t *obj)
@@ -35,7 +40,7 @@ api_computer_json(struct mgr *m, const struct computer *c)
 {
 	json_error_t je;
 	json_t *ifs = json_loads(c->interfaces_json, 0, &je), *out_ifs = json_array(), *it;
-	int64_t w = status_window_ms(m, c);
+	int64_t dl = status_deadline_wall_ms(m, c);
 	size_t i;
 
 	if (ifs != NULL && json_is_array(ifs)) {
@@ -61,21 +66,30 @@ api_computer_json(struct mgr *m, const struct computer *c)
 		"agentStatus", status_agent_status(c), "agentStatusMessages", status_text(c),
 		"interfaces", "interfaces", out_ifs, "vigil", "state",
 		c->state == COMPUTER_DEACTIVATED ? "deactivated" : "activated", "offline",
-		c->offline, "offlineDeadline",
-		(json_int_t)(w < 0 || c->state != COMPUTER_ACTIVATED ? 0 : c->last_contact_ms + w),
+		c->offline, "offlineDeadline", (json_int_t)dl,
 		"clockOffsetMs", (json_int_t)c->clock_offset_ms, "certificateExpires",
 		(json_int_t)c->cert_not_after_ms, "lastIPUsed", c->last_ip, "openCriticalAlerts",
 		c->open_critical, "openWarningAlerts", c->open_warning);
 }
 
+/* ?after=ID&limit=N pages through large fleets in ID order. */
 static void
-api_computers(struct mgr *m, struct http_response *resp)
+api_computers(struct mgr *m, struct http_request *req, struct http_response *resp)
 {
-	json_t *arr = json_array();
-	size_t i;
+	int64_t after = 0, limit = API_MAX_COMPUTERS;
+	json_t *arr;
+	size_t i, n = 0;
 
-	for (i = 0; i < m->reg.n; i++)
+	if (api_query_int(req, "after", 0, INT64_MAX, &after, resp) < 0 ||
+	    api_query_int(req, "limit", 1, API_MAX_COMPUTERS, &limit, resp) < 0)
+		return;
+	arr = json_array();
+	for (i = 0; i < m->reg.n && n < (size_t)limit; i++) {
+		if (m->reg.byid[i]->id <= after)
+			continue;
 		json_array_append_new(arr, api_computer_json(m, m->reg.byid[i]));
+		n++;
+	}
 	api_reply(resp, json_pack("{s:o}", "computers", arr));
 }
 
@@ -282,7 +296,7 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 		return;
 	}
 	if (strcmp(path, "/api/computers") == 0) {
-		api_computers(m, resp);
+		api_computers(m, req, resp);
 	} else if (strncmp(path, "/api/computers/", 15) == 0) {
 		struct computer *comp = NULL;
 		if (parse_i64(path + 15, 1, INT64_MAX, &id) == 0)

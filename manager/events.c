@@ -20,10 +20,8 @@ static const struct event_def ev_catalogue[] = {
 	{EV_COMPUTER_CREATED, "Computer Created", EV_INFO, "A computer was added to the manager (by activation)."},
 	{EV_COMPUTER_UPDATED, "Computer Updated", EV_INFO, "A computer's host facts (host name, platform, agent version) changed."},
 	{EV_ACTIVATED, "Agent Activated", EV_INFO, "The agent was activated and received its identity."},
-	{EV_ACTIVATION_FAILED, "Activation Failed", EV_ERROR, "An activation was refused; the description says why."},
 	{EV_OFFLINE, "Offline", EV_ERROR, "More heartbeats were missed than the policy allows. The agent keeps protecting the host with its last configuration."},
 	{EV_BACK_ONLINE, "Back Online", EV_INFO, "A heartbeat arrived from a computer that was offline."},
-	{EV_CLOCK_CHANGE, "Computer Clock Change", EV_WARNING, "The agent's clock differs from the manager's by more than the policy allows."},
 	{EV_HEARTBEAT_REJECTED, "Agent Heartbeat Rejected", EV_WARNING, "A heartbeat was refused (revoked, expired or superseded certificate, deactivated computer); the description says why."},
 	{EV_UNRECOGNIZED_CLIENT, "Contact by Unrecognized Client", EV_WARNING, "A client presented a certificate not issued by this manager, or one for a computer it does not know."},
 	{EV_AIA_REQUESTED, "Agent-Initiated Activation Requested", EV_INFO, "An agent asked to be activated."},
@@ -77,7 +75,9 @@ ev_vrecord(struct mgr *m, int id, int64_t computer_id, const char *target, const
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	log_info("event %d %s: %s: %s", id, d->name, target, desc);
 	if (store_event_add(&m->store, now_ms(), id, computer_id, target, desc) < 0)
-		log_warn("event %d for %s could not be queued (out of memory)", id, target);
+		log_warn("event %d for %s dropped: %llu events are waiting for the database already "
+			 "(or out of memory)",
+			 id, target, (unsigned long long)m->store.nevents);
 }
 
 void

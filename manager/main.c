@@ -27,12 +27,15 @@
 #define PRUNE_EVERY_MS (3600 * 1000)
 #define VIGIL_VERSION "0.1.0"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void
 on_signal(int sig)
 {
-	stop_requested = sig;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = sig;
 }
 
 static void
@@ -40,35 +43,52 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: vigil-manager [-c FILE] [-d DIR] [-n] [-v]\n"
+		"       vigil-manager [-c FILE] [-d DIR] new-api-key | new-activation-token\n"
 		"       vigil-manager --settings | --events | --version\n"
 		"  -c FILE      configuration file (default /etc/vigil/manager.conf if present)\n"
 		"  -d DIR       state directory (overrides [manager] state_dir)\n"
 		"  -n           check the configuration, print the effective settings, exit\n"
 		"  -v           debug logging\n"
 		"  --settings   print the table of settings (Markdown) and exit\n"
-		"  --events     print the event catalogue (Markdown) and exit\n");
+		"  --events     print the event catalogue (Markdown) and exit\n"
+		"  new-api-key, new-activation-token\n"
+		"               replace the secret, print the new one once; a running\n"
+		"               manager takes it on SIGHUP\n");
+}
+
+/* A new random secret into out (49 bytes), its hash into hash_r. */
+static int
+mgr_new_secret(char out[49], char hash_r[65])
+{
+	unsigned char raw[24];
+
+	if (rand_bytes(raw, sizeof(raw)) < 0)
+		return -1;
+	hex_encode(raw, sizeof(raw), out);
+	secret_hash(out, hash_r);
+	return 0;
 }
 
 static int
-mgr_secrets(struct mgr *m, int *created_r)
+mgr_load_secrets(struct mgr *m)
 {
-	unsigned char raw[24];
-	char token[64], key[64];
+	return store_setting_get(&m->store, "api_key_sha256", m->api_key_hash,
+				 sizeof(m->api_key_hash)) == 0 &&
+			       store_setting_get(&m->store, "activation_token_sha256", m->token_hash,
+						 sizeof(m->token_hash)) == 0
+		       ? 0
+		       : -1;
+}
 
-	*created_r = 0;
-	if (store_setting_get(&m->store, "api_key_sha256", m->api_key_hash,
-			      sizeof(m->api_key_hash)) == 0 &&
-	    store_setting_get(&m->store, "activation_token_sha256", m->token_hash,
-			      sizeof(m->token_hash)) == 0)
+static int
+mgr_secrets(struct mgr *m)
+{
+	char token[49], key[49];
+
+	if (mgr_load_secrets(m) == 0)
 		return 0;
-	if (rand_bytes(raw, sizeof(raw)) < 0)
+	if (mgr_new_secret(token, m->token_hash) < 0 || mgr_new_secret(key, m->api_key_hash) < 0)
 		return -1;
-	hex_encode(raw, sizeof(raw), token);
-	if (rand_bytes(raw, sizeof(raw)) < 0)
-		return -1;
-	hex_encode(raw, sizeof(raw), key);
-	secret_hash(token, m->token_hash);
-	secret_hash(key, m->api_key_hash);
 	if (store_setting_set(&m->store, "activation_token_sha256", m->token_hash) < 0 ||
 	    store_setting_set(&m->store, "api_key_sha256", m->api_key_hash) < 0)
 		return -1;
@@ -80,7 +100,37 @@ mgr_secrets(struct mgr *m, int *created_r)
 	       "The token and the API key are shown only now; only their hashes are kept.\n",
 	       m->cfg.state_dir, token, key, m->ca.fingerprint);
 	fflush(stdout);
-	*created_r = 1;
+	return 0;
+}
+
+/* vigil-manager new-api-key | new-activation-token */
+static int
+mgr_rotate(struct mgr *m, const char *what)
+{
+	int is_key = strcmp(what, "new-api-key") == 0;
+	const char *name = is_key ? "api_key_sha256" : "activation_token_sha256";
+	char secret[49], hash[65], dbpath[PATH_MAX];
+	const char *errstr = NULL;
+
+	if (path_join(dbpath, sizeof(dbpath), m->cfg.state_dir, "vigil.db") < 0 ||
+	    access(dbpath, F_OK) != 0) {
+		fprintf(stderr, "vigil-manager: no database in %s; start the manager once first\n",
+			m->cfg.state_dir);
+		return 1;
+	}
+	if (store_open(&m->store, dbpath, &errstr) < 0) {
+		fprintf(stderr, "vigil-manager: cannot open %s: %s\n", dbpath, errstr);
+		return 1;
+	}
+	if (mgr_new_secret(secret, hash) < 0 || store_setting_set(&m->store, name, hash) < 0) {
+		fprintf(stderr, "vigil-manager: cannot store the new secret in %s\n", dbpath);
+		store_close(&m->store);
+		return 1;
+	}
+	store_close(&m->store);
+	printf("%s: %s\n"
+	       "The old one no longer works once the manager reloads (kill -HUP its pid, see %s/manager.json).\n",
+	       is_key ? "new API key" : "new activation token", secret, m->cfg.state_dir);
 	return 0;
 }
 
@@ -135,6 +185,14 @@ mgr_run(struct mgr *m)
 			log_error("event loop: %s", strerror(errno));
 			break;
 		}
+		if (reload_requested) {
+			reload_requested = 0;
+			if (mgr_load_secrets(m) == 0)
+				log_info("SIGHUP: API key and activation token reloaded from the database "
+					 "(other settings need a restart)");
+			else
+				log_warn("SIGHUP: cannot read the secrets from the database; keeping the old ones");
+		}
 		now = mono_ms();
 		status_tick(m, now);
 		if (now >= next_hk) {
@@ -154,7 +212,7 @@ main(int argc, char **argv)
 	struct mgr *m;
 	const char *cfgpath = NULL, *statedir = NULL, *errstr = NULL;
 	char dbpath[PATH_MAX];
-	int ch, check_only = 0, verbose = 0, created = 0, fresh = 0, nerr;
+	int ch, check_only = 0, verbose = 0, created = 0, nerr;
 
 	while ((ch = getopt_long(argc, argv, "c:d:nvh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -169,7 +227,9 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind < argc - 1 ||
+	    (optind == argc - 1 && strcmp(argv[optind], "new-api-key") != 0 &&
+	     strcmp(argv[optind], "new-activation-token") != 0)) {
 		usage(stderr);
 		return 2;
 	}
@@ -202,6 +262,11 @@ main(int argc, char **argv)
 	if (nerr)
 		fatal("%d configuration problem%s (see above); nothing started", nerr,
 		      nerr == 1 ? "" : "s");
+	if (optind < argc) {
+		nerr = mgr_rotate(m, argv[optind]);
+		free(m);
+		return nerr;
+	}
 	if (verbose || strcmp(m->cfg.log_level, "debug") == 0)
 		log_set_level(LOG_LVL_DEBUG);
 	else if (strcmp(m->cfg.log_level, "warning") == 0)
@@ -212,19 +277,20 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	umask(077);
 	if (mkdir_p(m->cfg.state_dir, 0700) < 0)
 		fatal("cannot create state directory %s: %s", m->cfg.state_dir, strerror(errno));
 	if (path_join(dbpath, sizeof(dbpath), m->cfg.state_dir, "vigil.db") < 0)
 		fatal("state directory path too long");
-	fresh = access(dbpath, F_OK) != 0;
 	if (store_open(&m->store, dbpath, &errstr) < 0)
 		fatal("cannot open database %s: %s", dbpath, errstr);
 	if (ca_open(&m->ca, m->cfg.state_dir, m->cfg.tls_names, &created, &errstr) < 0)
 		fatal("certificate authority in %s: %s", m->cfg.state_dir, errstr);
-	if (mgr_secrets(m, &created) < 0)
+	if (created)
+		log_info("created the certificate authority in %s", m->cfg.state_dir);
+	if (mgr_secrets(m) < 0)
 		fatal("cannot create the activation token and API key in the database");
-	(void)fresh;
 
 	registry_init(&m->reg);
 	deadline_init(&m->deadlines);
@@ -257,6 +323,9 @@ main(int argc, char **argv)
 		m->cfg.request_timeout * 1000;
 	m->agent_srv.idle.timeout_ms = m->cfg.idle_timeout * 1000;
 	m->api_srv.idle.timeout_ms = m->cfg.api_idle_timeout * 1000;
+	/* tighter limits before authentication: anonymous agent-channel clients */
+	m->agent_srv.idle_anon.timeout_ms = m->cfg.request_timeout * 1000;
+	server_set_issuer(&m->agent_srv, m->ca.key);
 	if (mgr_write_runfile(m) < 0)
 		log_warn("cannot write %s/manager.json", m->cfg.state_dir);
 	event_record(m, EV_MANAGER_STARTED, NULL, "vigil-manager %s started; %zu computers",

@@ -27,6 +27,13 @@ struct mgr_stats {
 	uint64_t conns_refused;
 };
 
+/* agentsvc.c: when a refusal was last recorded as an event, per address and reason */
+#define REFUSAL_SLOTS 256
+struct refusal_slot {
+	uint64_t key;
+	int64_t at;
+};
+
 struct mgr {
 	struct mgr_config cfg;
 	struct loop loop;
@@ -43,6 +50,7 @@ struct mgr {
 	int64_t started_mono;
 	int64_t last_contact_flush;
 	struct mgr_stats stats;
+	struct refusal_slot refusals[REFUSAL_SLOTS];
 };
 
 #endif

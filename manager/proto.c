@@ -109,15 +109,20 @@ pr_mac_ok(const char *s)
 	return 1;
 }
 
-/* Validates the interfaces array and re-serialises a normalised copy. */
+/*
+ * Validates the interfaces array and re-serialises a normalised copy.  When
+ * absent, *out is "[]" if required (activation), else NULL ("unchanged").
+ */
 static int
-pr_interfaces(json_t *obj, char **out, char *err, size_t errsize)
+pr_interfaces(json_t *obj, char **out, int required, char *err, size_t errsize)
 {
 	json_t *arr = json_object_get(obj, "interfaces"), *norm, *it;
 	size_t i, j;
 
 	*out = NULL;
 	if (arr == NULL || json_is_null(arr)) {
+		if (!required)
+			return 0;
 		*out = strdup("[]");
 		return *out ? 0 : pr_fail(err, errsize, "out of memory%s", "");
 	}
@@ -203,7 +208,7 @@ pr_host(json_t *obj, struct host_facts *h, int hostname_required, char *err, siz
 		return -1;
 	if (hostname_required && h->hostname[0] == '\0')
 		return pr_fail(err, errsize, "field \"%s\" must not be empty", "hostname");
-	return pr_interfaces(obj, &h->interfaces_json, err, errsize);
+	return pr_interfaces(obj, &h->interfaces_json, hostname_required, err, errsize);
 }
 
 static json_t *

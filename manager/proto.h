@@ -1,7 +1,9 @@
 /*
  * proto: parsing and validation of the JSON bodies that agents send on the
- * agent channel (activation, heartbeat).  Every field has a type and a
- * length limit; anything else is refused with a sentence naming the field.
+ * agent channel (activation, heartbeat).  Every known field has a type and
+ * a length limit, and a field that breaks them is refused with a sentence
+ * naming it; unknown fields are ignored so that newer agents can talk to
+ * this manager.
  * Pure functions: no manager state, so they are unit-tested and fuzzed.
  */
 #ifndef VIGIL_PROTO_H
@@ -24,7 +26,7 @@ struct host_facts {
 	char agent_version[MAX_VERSION + 1];
 	char machine_id[MAX_MACHINE_ID + 1];
 	int64_t clock_ms; /* 0 when not sent */
-	char *interfaces_json; /* normalised JSON array; caller frees */
+	char *interfaces_json; /* normalised JSON array, NULL when a heartbeat omits it; caller frees */
 };
 
 struct activation_req {

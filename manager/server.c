@@ -73,6 +73,15 @@ list_move(struct conn *c, struct conn_list *l)
 	l->tail = c;
 }
 
+/* Where a connection waits between requests. */
+static struct conn_list *
+conn_idle_list(struct conn *c)
+{
+	if (c->srv->anon_idle && c->peer != PEER_VALID)
+		return &c->srv->idle_anon;
+	return &c->srv->idle;
+}
+
 static void
 conn_free(struct conn *c)
 {
@@ -227,10 +236,15 @@ conn_check_peer(struct conn *c)
 	pki_cert_serial(peer, c->peer_serial, sizeof(c->peer_serial));
 	c->peer_not_after_ms = pki_cert_not_after(peer) * 1000;
 	vr = SSL_get_verify_result(c->ssl);
-	if (vr == X509_V_OK) {
+	c->peer_ours = c->srv->issuer != NULL && X509_verify(peer, c->srv->issuer) == 1;
+	/* a failed verify leaves errors queued, and SSL_get_error() would read them */
+	ERR_clear_error();
+	if (vr == X509_V_OK && c->peer_ours) {
 		c->peer = PEER_VALID;
 		return;
 	}
+	if (vr == X509_V_OK)
+		vr = X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY;
 	c->peer = PEER_INVALID;
 	snprintf(c->peer_error, sizeof(c->peer_error), "%s", X509_verify_cert_error_string(vr));
 }
@@ -244,7 +258,7 @@ conn_handshake(struct conn *c)
 		c->state = C_OPEN;
 		conn_check_peer(c);
 		httpreq_init(&c->req, c->peer == PEER_VALID ? &c->srv->lim_auth : &c->srv->lim_unauth);
-		list_move(c, &c->srv->idle);
+		list_move(c, conn_idle_list(c));
 		conn_want(c, 0);
 		conn_read(c);
 		return;
@@ -275,7 +289,7 @@ conn_feed(struct conn *c, const char *data, size_t len)
 		size_t used = 0;
 		int r;
 
-		if (c->list == &c->srv->idle)
+		if (c->list == &c->srv->idle || c->list == &c->srv->idle_anon)
 			list_move(c, &c->srv->requesting);
 		r = httpreq_feed(&c->req, data, len, &used);
 		if (r < 0) {
@@ -362,7 +376,7 @@ conn_write(struct conn *c)
 		return;
 	}
 	if (c->req.url.len == 0 && c->req.hdr.len == 0)
-		list_move(c, &c->srv->idle);
+		list_move(c, conn_idle_list(c));
 	conn_want(c, 0);
 	/* data may already sit decrypted in the TLS buffer: epoll will not tell */
 	if (SSL_pending(c->ssl) > 0)
@@ -528,9 +542,17 @@ server_open(struct server *srv, struct mgr *m, const char *name, const char *add
 }
 
 void
+server_set_issuer(struct server *srv, EVP_PKEY *ca_pub)
+{
+	srv->issuer = ca_pub;
+	srv->anon_idle = 1;
+}
+
+void
 server_close(struct server *srv)
 {
-	struct conn_list *lists[] = {&srv->handshaking, &srv->requesting, &srv->idle};
+	struct conn_list *lists[] = {&srv->handshaking, &srv->requesting, &srv->idle,
+				     &srv->idle_anon};
 	size_t i;
 
 	if (srv->m == NULL)
@@ -546,7 +568,8 @@ server_close(struct server *srv)
 void
 server_expire(struct server *srv, int64_t now)
 {
-	struct conn_list *lists[] = {&srv->handshaking, &srv->requesting, &srv->idle};
+	struct conn_list *lists[] = {&srv->handshaking, &srv->requesting, &srv->idle,
+				     &srv->idle_anon};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(lists); i++) {

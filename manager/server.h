@@ -49,7 +49,14 @@ struct server {
 	int port;
 	server_handler *handler;
 	struct http_limits lim_unauth, lim_auth;
-	struct conn_list handshaking, requesting, idle;
+	/*
+	 * idle_anon holds kept-alive connections without a valid client
+	 * certificate when anon_idle is set (agent channel): they get the
+	 * request timeout, not the long idle timeout of agents.
+	 */
+	struct conn_list handshaking, requesting, idle, idle_anon;
+	int anon_idle;
+	EVP_PKEY *issuer;
 	size_t nconns;
 };
 
@@ -69,6 +76,7 @@ struct conn {
 	int64_t since;
 	/* client certificate (agent channel) */
 	enum peer_auth peer;
+	int peer_ours; /* signed by this manager's CA, even if invalid otherwise */
 	char peer_cn[64];
 	char peer_serial[41];
 	char peer_error[128];
@@ -78,6 +86,8 @@ struct conn {
 /* Binds and listens; port 0 picks a free one (srv->port gets it). */
 int server_open(struct server *srv, struct mgr *m, const char *name, const char *addr, int port,
 		SSL_CTX *ctx, server_handler *handler, const char **errstr_r);
+/* The CA whose signature marks a client certificate as "ours" (agent channel). */
+void server_set_issuer(struct server *srv, EVP_PKEY *ca_pub);
 void server_close(struct server *srv);
 /* Closes connections whose time ran out; called by housekeeping. */
 void server_expire(struct server *srv, int64_t now_mono);

@@ -86,6 +86,7 @@ status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *
 	changed |= hb_set(&c->hostname, hb->host.hostname);
 	changed |= hb_set(&c->platform, hb->host.platform);
 	changed |= hb_set(&c->agent_version, hb->host.agent_version);
+	/* absent (NULL) means "unchanged", like the other host facts */
 	if (hb->host.interfaces_json && strcmp(c->interfaces_json, hb->host.interfaces_json) != 0) {
 		if (computer_set_str(&c->interfaces_json, hb->host.interfaces_json) == 0)
 			store_mark_row(&m->store, c);
@@ -137,6 +138,14 @@ status_tick(struct mgr *m, int64_t now_mono)
 		}
 	}
 	return n;
+}
+
+int64_t
+status_deadline_wall_ms(const struct mgr *m, const struct computer *c)
+{
+	if (c->deadline.heap_idx == DEADLINE_NONE)
+		return 0;
+	return now_ms() + (c->deadline.when - mono_ms());
 }
 
 int64_t

@@ -31,6 +31,8 @@ void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_
 		      const char *peer_ip, int64_t now_wall, int64_t now_mono);
 /* Expires due deadlines; returns the number of computers that went offline. */
 int status_tick(struct mgr *m, int64_t now_mono);
+/* The wall-clock time at which c goes offline if silent, or 0 when it cannot. */
+int64_t status_deadline_wall_ms(const struct mgr *m, const struct computer *c);
 /* Monotonic ms of the next deadline, or -1 when none. */
 int64_t status_next_deadline(const struct mgr *m);
 /* The status string shown to operators, e.g. "Managed (Online)". */

@@ -288,6 +288,11 @@ store_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer
 {
 	struct pending_event *e;
 
+	/* while the database refuses writes, memory must not grow without bound */
+	if (s->nevents >= STORE_MAX_PENDING_EVENTS) {
+		s->events_dropped++;
+		return -1;
+	}
 	if (s->nevents == s->events_cap) {
 		size_t cap = s->events_cap ? s->events_cap * 2 : 64;
 		struct pending_event *v = realloc(s->events, cap * sizeof(*v));
@@ -376,10 +381,11 @@ store_flush(struct store *s, int with_contacts)
 		return 0;
 	if (db_begin(&s->h) < 0)
 		return -1;
-	for (c = s->dirty_rows; c && !err; c = c->next_dirty)
-		if (store_bind_row(s, s->st_row, c) < 0 || D(s)->step(s->st_row) < 0 ||
-		    D(s)->reset(s->st_row) < 0)
+	for (c = s->dirty_rows; c && !err; c = c->next_dirty) {
+		if (store_bind_row(s, s->st_row, c) < 0 || D(s)->step(s->st_row) < 0)
 			err = 1;
+		D(s)->reset(s->st_row);
+	}
 	if (with_contacts)
 		for (c = s->dirty_contacts; c && !err; c = c->next_contact) {
 			struct db_stmt *st = s->st_contact;

@@ -17,6 +17,8 @@
 struct registry;
 struct mgr;
 
+#define STORE_MAX_PENDING_EVENTS 1000000
+
 struct pending_event {
 	int64_t id, time_ms, computer_id;
 	int event_id;
@@ -33,7 +35,7 @@ struct store {
 	struct pending_event *events;
 	size_t nevents, events_cap;
 	int64_t next_event_id;
-	uint64_t flushes, flush_errors;
+	uint64_t flushes, flush_errors, events_dropped;
 	int64_t last_flush_us;
 };
 

@@ -26,6 +26,8 @@ def test_activation_with_bad_token_is_refused_and_recorded(manager, agents):
     assert manager.computer("badtoken") is None
     fails = wait_until(lambda: events_of(manager, 791, "badtoken"), what="event 791")
     assert "bad_token" in fails[0]["description"]
+    # only requests with a valid token are recorded as 790
+    assert not manager.events(id=790)
     st = a.ctl("status", check=False)
     assert st.returncode == 1 and "activated:      no" in st.stdout
 
@@ -97,44 +99,52 @@ def openssl(*args, cwd=None):
     subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=cwd)
 
 
-def foreign_client_cert(tmp_path, cn):
+def client_cert(tmp_path, cn, ca_crt=None, ca_key=None):
+    """A P-256 clientAuth certificate for cn, from a new foreign CA or the given one."""
     d = str(tmp_path)
-    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "fca.key", cwd=d)
-    openssl("req", "-x509", "-new", "-key", "fca.key", "-subj", "/CN=Foreign CA", "-days", "2",
-            "-out", "fca.crt", cwd=d)
+    if ca_crt is None:
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "fca.key", cwd=d)
+        openssl("req", "-x509", "-new", "-key", "fca.key", "-subj", "/CN=Foreign CA", "-days", "2",
+                "-out", "fca.crt", cwd=d)
+        ca_crt, ca_key = os.path.join(d, "fca.crt"), os.path.join(d, "fca.key")
     openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "fc.key", cwd=d)
     openssl("req", "-new", "-key", "fc.key", "-subj", "/CN=" + cn, "-out", "fc.csr", cwd=d)
     with open(os.path.join(d, "ext.cnf"), "w") as f:
         f.write("extendedKeyUsage=clientAuth\n")
-    openssl("x509", "-req", "-in", "fc.csr", "-CA", "fca.crt", "-CAkey", "fca.key", "-CAcreateserial",
+    openssl("x509", "-req", "-in", "fc.csr", "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
             "-days", "2", "-extfile", "ext.cnf", "-out", "fc.crt", cwd=d)
     return os.path.join(d, "fc.crt"), os.path.join(d, "fc.key")
 
 
 def test_heartbeat_signed_by_another_ca_is_refused_and_recorded(manager, agents, tmp_path):
-    a = agents("real")
+    agents("real")
     c = wait_until(lambda: manager.computer("real"))
-    # a foreign certificate that even claims the real computer's GUID
-    cert, key = foreign_client_cert(tmp_path, c["hostGUID"])
+    # a foreign certificate that even claims the real computer's GUID: 771,
+    # and nothing is blamed on the real computer
+    cert, key = client_cert(tmp_path, c["hostGUID"])
     st, body = manager.agent_post("/agent/v1/heartbeat", {"hostname": "evil"}, cert=cert, key=key)
     assert st == 403
-    assert body["error"]["code"] == "certificate_invalid"
+    assert body["error"]["code"] == "certificate_not_from_this_manager"
     assert "client certificate not accepted" in body["error"]["message"]
-    ev = wait_until(lambda: events_of(manager, 770, "real"), what="event 770")
-    assert "heartbeat from 127.0.0.1 refused" in ev[0]["description"]
-    # a foreign certificate naming nobody we know: 771
-    cert2, key2 = foreign_client_cert(tmp_path / "..", "nobody") if False else (cert, key)
-    d2 = tmp_path / "other"
-    d2.mkdir()
-    cert2, key2 = foreign_client_cert(d2, "00000000-0000-4000-8000-000000000000")
-    st, body = manager.agent_post("/agent/v1/heartbeat", {}, cert=cert2, key=key2)
-    assert st == 403 and body["error"]["code"] == "certificate_not_from_this_manager"
-    assert wait_until(lambda: manager.events(id=771), what="event 771")
-    # the real computer was not touched by either
+    ev = wait_until(lambda: manager.events(id=771), what="event 771")
+    assert "contact from 127.0.0.1 refused (certificate_not_from_this_manager)" in ev[0]["description"]
+    assert not manager.events(id=770)
     assert manager.computer("real")["hostName"] == "real"
+    # our CA, but a computer this manager does not know
+    d2 = tmp_path / "ours"
+    d2.mkdir()
+    cert2, key2 = client_cert(d2, "00000000-0000-4000-8000-000000000000",
+                              manager.ca, os.path.join(manager.state, "ca.key"))
+    st, body = manager.agent_post("/agent/v1/heartbeat", {}, cert=cert2, key=key2)
+    assert st == 403 and body["error"]["code"] == "unknown_computer"
+    assert wait_until(lambda: [e for e in manager.events(id=771) if "unknown_computer" in e["description"]])
     # no client certificate at all
     st, body = manager.agent_post("/agent/v1/heartbeat", {})
     assert st == 401 and body["error"]["code"] == "client_certificate_required"
+    # repeated refusals from one address are recorded once a minute, not each time
+    for _ in range(5):
+        manager.agent_post("/agent/v1/heartbeat", {}, cert=cert, key=key)
+    assert len([e for e in manager.events(id=771) if "certificate_not_from" in e["description"]]) == 1
 
 
 def test_one_computer_cannot_speak_for_another(manager, agents):
@@ -315,3 +325,60 @@ def test_secrets_never_reach_logs(manager, agents, tmp_path):
     assert "f" * 48 not in logs
     key = open(os.path.join(a.dir, "identity.key")).read()
     assert "PRIVATE KEY" in key and key.strip().splitlines()[1] not in logs
+
+
+def test_new_api_key_takes_effect_on_sighup(manager):
+    old = manager.api_key
+    r = subprocess.run([binpath("vigil-manager"), "-c", manager.conf, "new-api-key"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    new = r.stdout.split("new API key: ")[1].split()[0]
+    assert len(new) == 48 and new != old
+    manager.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: "API key and activation token reloaded" in manager.logs(), what="reload")
+    with pytest.raises(ApiError) as e:
+        manager.api("/api/computers", key=old)
+    assert e.value.status == 401
+    assert manager.api("/api/computers", key=new) == {"computers": []}
+    assert new not in manager.logs()
+    manager.api_key = new
+
+
+def test_anonymous_idle_connection_gets_the_short_timeout(tmp_path):
+    m = Manager(tmp_path, extra="request_timeout = 1\n").start()
+    try:
+        s = raw_tls(m)  # handshake done, no client certificate, then silence
+        t = time.monotonic()
+        assert read_response(s) == ""
+        assert time.monotonic() - t < 1 + 1.5  # not the 1800 s idle timeout of agents
+    finally:
+        m.stop()
+
+
+def test_heartbeat_without_interfaces_keeps_them_and_deadline_is_ahead(manager, agents):
+    a = agents("ifs")
+    c = wait_until(lambda: manager.computer("ifs"))
+    a.kill()
+    cert, key = a.cert()
+    before = manager.computer("ifs")["interfaces"]
+    st, _ = manager.agent_post("/agent/v1/heartbeat", {"hostname": "ifs"}, cert=cert, key=key)
+    assert st == 200
+    after = manager.computer("ifs")
+    assert after["interfaces"] == before
+    window_ms = manager.heartbeat_interval * 1000 * (manager.missed + 1)
+    assert abs(after["vigil"]["offlineDeadline"] - (after["lastAgentCommunication"] + window_ms)) <= 2
+
+
+def test_agent_reset_forgets_identity(manager, agents):
+    a = agents("resetme")
+    wait_until(lambda: manager.status("resetme") == "Managed (Online)")
+    r = a.ctl("reset")
+    assert "can be activated again" in r.stdout
+    for f in ("agent.json", "identity.key", "identity.crt"):
+        assert not os.path.exists(os.path.join(a.dir, f))
+    st = a.ctl("status", check=False)
+    assert st.returncode == 1 and "activated:      no" in st.stdout
+    # the agent stops heartbeating: the manager sees it go offline
+    wait_until(lambda: manager.status("resetme") == "Managed (Offline)", timeout=10)
+    a.activate()
+    wait_until(lambda: len([c for c in manager.computers() if c["hostName"] == "resetme"]) == 2)
