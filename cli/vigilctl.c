@@ -1,1 +1,1096 @@
-int main(void){return 0;}
+/*
+ * vigilctl: the operator's command line for the manager, as bgpctl is for
+ * bgpd.  It reads the manager's REST API over HTTPS (see ctlapi.h) and
+ * prints tables (see table.h) or the API's JSON:
+ *   computers             every computer and its status
+ *   computer show X       one computer by ID, GUID or host name, with its last events
+ *   events [filters]      system events, oldest first, every page
+ *   alerts [--all]        open (or all) alerts
+ *   health                whether the manager is up
+ * Exit status: 0 ok, 1 the manager said no or nothing was found, 2 usage or
+ * local settings, 3 the manager cannot be reached.
+ */
+#include <getopt.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "ctlapi.h"
+#include "table.h"
+#include "util.h"
+
+#define VIGILCTL_VERSION "0.1.0"
+#define VIGILCTL_DEFAULT_URL "https://localhost:4119"
+#define VIGILCTL_DEFAULT_CA "/var/lib/vigil/ca.crt"
+#define VIGILCTL_DESC_MAX 80	    /* columns of a description in a table */
+#define VIGILCTL_SHOW_EVENTS 10	    /* events under "computer show" */
+#ifndef VIGILCTL_PAGE
+#define VIGILCTL_PAGE 5000 /* the API's largest page of events; -D for tests */
+#endif
+#ifndef VIGILCTL_COMPUTER_PAGE
+#define VIGILCTL_COMPUTER_PAGE 10000 /* the API's largest page of computers */
+#endif
+#define VIGILCTL_MAX_EVENTS 1000000 /* kept in memory by one command */
+#define VIGILCTL_MAX_TEXT 4096	    /* one joined value (status messages, addresses) */
+#define VIGILCTL_MAX_QUERY 1024
+
+/* options, as bits to check which command accepts which */
+enum vctl_opt {
+	OPT_MANAGER = 1 << 0,
+	OPT_KEY_FILE = 1 << 1,
+	OPT_CA = 1 << 2,
+	OPT_NO_VERIFY_NAME = 1 << 3,
+	OPT_JSON = 1 << 4,
+	OPT_WIDE = 1 << 5,
+	OPT_COMPUTER = 1 << 6,
+	OPT_ID = 1 << 7,
+	OPT_SINCE = 1 << 8,
+	OPT_UNTIL = 1 << 9,
+	OPT_LIMIT = 1 << 10,
+	OPT_ALL = 1 << 11,
+	OPT_HELP = 1 << 12,
+	OPT_VERSION = 1 << 13,
+};
+
+#define OPT_GLOBAL (OPT_MANAGER | OPT_KEY_FILE | OPT_CA | OPT_NO_VERIFY_NAME)
+
+static const struct option vctl_longopts[] = {
+	{"manager", required_argument, NULL, OPT_MANAGER},
+	{"api-key-file", required_argument, NULL, OPT_KEY_FILE},
+	{"ca", required_argument, NULL, OPT_CA},
+	{"no-verify-name", no_argument, NULL, OPT_NO_VERIFY_NAME},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"wide", no_argument, NULL, OPT_WIDE},
+	{"computer", required_argument, NULL, OPT_COMPUTER},
+	{"id", required_argument, NULL, OPT_ID},
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"until", required_argument, NULL, OPT_UNTIL},
+	{"limit", required_argument, NULL, OPT_LIMIT},
+	{"all", no_argument, NULL, OPT_ALL},
+	{"help", no_argument, NULL, OPT_HELP},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+struct vctl_cmd;
+
+/* One run of vigilctl: the settings from the command line and the client. */
+struct vctl {
+	struct ctlapi api;
+	struct ctlapi_err err;
+	const struct vctl_cmd *cmd;
+	unsigned given; /* enum vctl_opt bits seen */
+	const char *manager, *key_file, *ca;
+	const char *computer; /* --computer, or the argument of "computer show" */
+	int64_t event_id, since_ms, until_ms, limit;
+};
+
+struct vctl_cmd {
+	const char *name;
+	const char *usage;
+	unsigned opts; /* besides OPT_GLOBAL */
+	int nargs;     /* positional arguments after the name */
+	int auth;      /* needs the API key */
+	int (*run)(struct vctl *v);
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: vigilctl [--manager URL] [--api-key-file FILE] [--ca FILE] [--no-verify-name]\n"
+		"                COMMAND [OPTIONS]\n"
+		"commands:\n"
+		"  computers [--json]                   computers and their status\n"
+		"  computer show NAME|GUID|ID [--json]  one computer and its last %d events\n"
+		"  events [--computer NAME|GUID|ID] [--id N] [--since T] [--until T]\n"
+		"         [--limit N] [--wide] [--json] system events, oldest first\n"
+		"  alerts [--all] [--wide] [--json]     open alerts (--all: cleared ones too)\n"
+		"  health [--json]                      whether the manager is up\n"
+		"options:\n"
+		"  --manager URL        the manager's API (VIGIL_URL; default " VIGILCTL_DEFAULT_URL ")\n"
+		"  --api-key-file FILE  a file holding the API key (VIGIL_API_KEY_FILE, or the key\n"
+		"                       itself in VIGIL_API_KEY)\n"
+		"  --ca FILE            the manager's CA certificate (VIGIL_CA; default\n"
+		"                       " VIGILCTL_DEFAULT_CA ")\n"
+		"  --no-verify-name     verify the certificate against the CA, but not the host name\n"
+		"  --wide               do not shorten descriptions\n"
+		"  -h, --help           this text; --version: the version\n"
+		"T is epoch milliseconds, UTC ISO 8601 (2026-11-22T10:00:00Z) or an age (30s, 15m, 2h, 7d).\n"
+		"exit status: 0 ok, 1 the manager answered with an error or nothing was found,\n"
+		"             2 usage, 3 the manager cannot be reached\n",
+		VIGILCTL_SHOW_EVENTS);
+}
+
+/* Prints "vigilctl: <sentence>" with the operator's terminal kept safe. */
+static void vctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+vctl_warnx(const char *fmt, ...)
+{
+	char line[2048], *clean;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	clean = table_clean(line, 0);
+	fprintf(stderr, "vigilctl: %s\n", clean ? clean : "out of memory");
+	free(clean);
+}
+
+/* A usage error: the sentence, a pointer to --help, and exit status 2. */
+static int vctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+vctl_usage_error(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	vctl_warnx("%s; see vigilctl --help", line);
+	return CTLAPI_EXIT_USAGE;
+}
+
+static int
+vctl_api_fail(struct vctl *v)
+{
+	vctl_warnx("%s", v->err.msg);
+	return v->err.exit_code ? v->err.exit_code : CTLAPI_EXIT_API;
+}
+
+/* An answer that parsed but does not have the expected shape. */
+static int
+vctl_bad_answer(struct vctl *v, const char *what)
+{
+	vctl_warnx("the manager at %s answered without %s; is it a Vigil manager of this version?",
+		   v->api.url, what);
+	return CTLAPI_EXIT_API;
+}
+
+static const char *
+jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static int64_t
+jint(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static int
+vctl_print_json(const json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (s == NULL) {
+		vctl_warnx("cannot format the answer as JSON (out of memory)");
+		return CTLAPI_EXIT_API;
+	}
+	puts(s);
+	free(s);
+	return 0;
+}
+
+/* "12 s", "5 min", "3 h", "4 days": how far ms is from now, unsigned. */
+static void
+vctl_fmt_span(int64_t ms, char *out, size_t outsize)
+{
+	int64_t s = (ms < 0 ? -ms : ms) / 1000;
+
+	if (s < 120)
+		snprintf(out, outsize, "%lld s", (long long)s);
+	else if (s < 2 * 3600)
+		snprintf(out, outsize, "%lld min", (long long)(s / 60));
+	else if (s < 2 * 86400)
+		snprintf(out, outsize, "%lld h", (long long)(s / 3600));
+	else
+		snprintf(out, outsize, "%lld days", (long long)(s / 86400));
+}
+
+/* Time in UTC ISO 8601 with how long ago or how soon it is. */
+static void
+vctl_fmt_when(int64_t ms, char *out, size_t outsize)
+{
+	char t[40], span[32];
+	int64_t d = ms - now_ms();
+
+	if (ms <= 0) {
+		str_copy(out, "never", outsize);
+		return;
+	}
+	fmt_time_ms(ms, t, sizeof(t));
+	vctl_fmt_span(d, span, sizeof(span));
+	snprintf(out, outsize, "%s (%s %s)", t, d < 0 ? span : "in", d < 0 ? "ago" : span);
+}
+
+/* The strings of a JSON array joined by sep; NULL entries are skipped. */
+static void
+vctl_join(const json_t *arr, const char *sep, struct buf *out)
+{
+	const json_t *it;
+	size_t i;
+
+	buf_reset(out);
+	json_array_foreach(arr, i, it)
+	{
+		if (!json_is_string(it))
+			continue;
+		if (out->len > 0)
+			buf_puts(out, sep);
+		buf_puts(out, json_string_value(it));
+	}
+	if (buf_cstr(out) == NULL)
+		buf_reset(out);
+}
+
+static const char *
+vctl_status_text(const json_t *comp, struct buf *b)
+{
+	vctl_join(json_object_get(json_object_get(comp, "computerStatus"), "agentStatusMessages"),
+		  ", ", b);
+	return b->len ? b->data : "";
+}
+
+/*
+ * A time from the command line: what parse_time_ms() reads, or an age
+ * ("15m" is fifteen minutes ago), which is what one wants at 3 a.m.
+ */
+static int
+vctl_parse_time(const char *s, int64_t *ms_r)
+{
+	static const struct {
+		char unit;
+		int64_t ms;
+	} units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}, {'w', 604800000}};
+	char num[24];
+	size_t len = strlen(s), i;
+	int64_t n;
+
+	if (parse_time_ms(s, ms_r) == 0)
+		return 0;
+	if (len < 2 || len > sizeof(num))
+		return -1;
+	memcpy(num, s, len - 1);
+	num[len - 1] = '\0';
+	/* at most about 100 years back, so that the product cannot overflow */
+	if (parse_i64(num, 0, 36500LL * 86400, &n) < 0)
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (units[i].unit == s[len - 1]) {
+			if (n > 36500LL * 86400000 / units[i].ms)
+				return -1;
+			*ms_r = now_ms() - n * units[i].ms;
+			return *ms_r > 0 ? 0 : -1;
+		}
+	return -1;
+}
+
+static int
+vctl_is_guid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 8 || n > 64)
+		return 0;
+	return strspn(s, "0123456789abcdefABCDEF-") == n;
+}
+
+/*
+ * Every computer, in ID order, page after page (after=, limit=).  On
+ * failure the message is printed and the exit status returned.  *arr_r is
+ * the caller's.
+ */
+static int
+vctl_computers_fetch(struct vctl *v, json_t **arr_r)
+{
+	json_t *all = json_array(), *res = NULL, *page, *c;
+	char path[96];
+	int64_t after = 0;
+	size_t i, n;
+	int rc = CTLAPI_EXIT_API;
+
+	*arr_r = NULL;
+	if (all == NULL) {
+		vctl_warnx("out of memory");
+		goto out;
+	}
+	do {
+		snprintf(path, sizeof(path), "/api/computers?after=%lld&limit=%d",
+			 (long long)after, VIGILCTL_COMPUTER_PAGE);
+		if (ctlapi_get(&v->api, path, 1, &res, &v->err) < 0) {
+			rc = vctl_api_fail(v);
+			goto out;
+		}
+		page = json_object_get(res, "computers");
+		if (!json_is_array(page)) {
+			rc = vctl_bad_answer(v, "a \"computers\" list");
+			goto out;
+		}
+		json_array_foreach(page, i, c)
+		{
+			/* ascending IDs are what makes after= paging end */
+			if (jint(c, "ID") <= after) {
+				rc = vctl_bad_answer(v, "computers in ascending ID order");
+				goto out;
+			}
+			after = jint(c, "ID");
+			if (json_array_append(all, c) < 0) {
+				vctl_warnx("out of memory");
+				goto out;
+			}
+		}
+		n = json_array_size(page);
+		json_decref(res);
+		res = NULL;
+	} while (n >= VIGILCTL_COMPUTER_PAGE);
+	*arr_r = all;
+	all = NULL;
+	rc = 0;
+out:
+	json_decref(res);
+	json_decref(all);
+	return rc;
+}
+
+/* Lists computers that share a name, for the operator to pick one. */
+static void
+vctl_list_ambiguous(const json_t *matches)
+{
+	static const char *const hdr[] = {"ID", "GUID", "STATUS", "LAST CONTACT", "LAST IP"};
+	struct table *t = table_new(ARRAY_SIZE(hdr), hdr);
+	struct buf st;
+	const json_t *c;
+	char id[24], when[48];
+	size_t i;
+
+	if (t == NULL)
+		return;
+	buf_init(&st, VIGILCTL_MAX_TEXT);
+	json_array_foreach(matches, i, c)
+	{
+		const char *row[ARRAY_SIZE(hdr)];
+		snprintf(id, sizeof(id), "%lld", (long long)jint(c, "ID"));
+		fmt_time_ms(jint(c, "lastAgentCommunication"), when, sizeof(when));
+		row[0] = id;
+		row[1] = jstr(c, "hostGUID");
+		row[2] = vctl_status_text(c, &st);
+		row[3] = when;
+		row[4] = jstr(json_object_get(c, "vigil"), "lastIPUsed");
+		if (table_add(t, row) < 0)
+			break;
+	}
+	table_print(t, stderr);
+	buf_clear(&st);
+	table_free(&t);
+}
+
+/*
+ * Finds the computer that arg names: a number is an ID, a GUID is looked
+ * up as one, and then host names are compared, exactly first and then
+ * ignoring case.  A host name may look like an ID or a GUID, so a miss
+ * there falls through to the names.  *comp_r is the caller's.
+ */
+static int
+vctl_resolve(struct vctl *v, const char *arg, json_t **comp_r)
+{
+	json_t *res = NULL, *list = NULL, *matches, *c;
+	char path[128];
+	int64_t id;
+	size_t i;
+	int pass, rc;
+
+	*comp_r = NULL;
+	path[0] = '\0';
+	if (parse_i64(arg, 1, INT64_MAX, &id) == 0)
+		snprintf(path, sizeof(path), "/api/computers/%lld", (long long)id);
+	else if (vctl_is_guid(arg))
+		snprintf(path, sizeof(path), "/api/computers/%s", arg);
+	if (path[0] != '\0') {
+		if (ctlapi_get(&v->api, path, 1, &res, &v->err) == 0) {
+			if (!json_is_integer(json_object_get(res, "ID"))) {
+				json_decref(res);
+				return vctl_bad_answer(v, "a computer's ID");
+			}
+			*comp_r = res;
+			return 0;
+		}
+		if (v->err.http_status != 404)
+			return vctl_api_fail(v);
+	}
+	if ((rc = vctl_computers_fetch(v, &list)) != 0)
+		return rc;
+	if ((matches = json_array()) == NULL) {
+		json_decref(list);
+		vctl_warnx("out of memory");
+		return CTLAPI_EXIT_API;
+	}
+	for (pass = 0; pass < 2 && json_array_size(matches) == 0; pass++)
+		json_array_foreach(list, i, c)
+		{
+			const char *name = jstr(c, "hostName");
+			if (pass == 0 ? strcmp(name, arg) == 0 : strcasecmp(name, arg) == 0)
+				json_array_append(matches, c);
+		}
+	switch (json_array_size(matches)) {
+	case 0:
+		vctl_warnx("no computer has the ID, GUID or host name \"%s\" (see vigilctl computers)",
+			   arg);
+		rc = CTLAPI_EXIT_API;
+		break;
+	case 1:
+		*comp_r = json_incref(json_array_get(matches, 0));
+		rc = 0;
+		break;
+	default:
+		vctl_warnx("%zu computers are named \"%s\"; name one by its ID or GUID:",
+			   json_array_size(matches), arg);
+		vctl_list_ambiguous(matches);
+		rc = CTLAPI_EXIT_API;
+		break;
+	}
+	json_decref(matches);
+	json_decref(list);
+	return rc;
+}
+
+/*
+ * Events matching the options, oldest first, page after page (after=).
+ * max > 0 stops after that many; keep_last > 0 keeps only the newest ones,
+ * so memory stays small while every page is read.  *arr_r is the caller's.
+ */
+static int
+vctl_events_fetch(struct vctl *v, int64_t computer_id, int64_t max, size_t keep_last,
+		  json_t **arr_r)
+{
+	json_t *all = json_array(), *res = NULL, *page, *e;
+	struct buf q;
+	int64_t after = 0, got = 0, want;
+	size_t i, n;
+	int rc = CTLAPI_EXIT_API;
+
+	*arr_r = NULL;
+	buf_init(&q, VIGILCTL_MAX_QUERY);
+	if (all == NULL) {
+		vctl_warnx("out of memory");
+		goto out;
+	}
+	for (;;) {
+		want = VIGILCTL_PAGE;
+		if (max > 0 && max - got < want)
+			want = max - got;
+		buf_reset(&q);
+		buf_printf(&q, "/api/events?limit=%lld&after=%lld", (long long)want,
+			   (long long)after);
+		if (computer_id > 0)
+			buf_printf(&q, "&computer=%lld", (long long)computer_id);
+		if (v->event_id > 0)
+			buf_printf(&q, "&id=%lld", (long long)v->event_id);
+		if (v->given & OPT_SINCE)
+			buf_printf(&q, "&since=%lld", (long long)v->since_ms);
+		if (v->given & OPT_UNTIL)
+			buf_printf(&q, "&until=%lld", (long long)v->until_ms);
+		if (buf_cstr(&q) == NULL) {
+			vctl_warnx("the events query is longer than %d bytes", VIGILCTL_MAX_QUERY);
+			goto out;
+		}
+		if (ctlapi_get(&v->api, q.data, 1, &res, &v->err) < 0) {
+			rc = vctl_api_fail(v);
+			goto out;
+		}
+		page = json_object_get(res, "events");
+		if (!json_is_array(page)) {
+			rc = vctl_bad_answer(v, "an \"events\" list");
+			goto out;
+		}
+		json_array_foreach(page, i, e)
+		{
+			int64_t id = jint(e, "systemEventID");
+			/* ascending IDs are what makes after= paging end */
+			if (id <= after) {
+				rc = vctl_bad_answer(v, "events in ascending systemEventID order");
+				goto out;
+			}
+			after = id;
+			if (json_array_append(all, e) < 0) {
+				vctl_warnx("out of memory");
+				goto out;
+			}
+			got++;
+		}
+		n = json_array_size(page);
+		json_decref(res);
+		res = NULL;
+		while (keep_last > 0 && json_array_size(all) > keep_last)
+			json_array_remove(all, 0);
+		if (n < (size_t)want || (max > 0 && got >= max))
+			break;
+		if (keep_last == 0 && got >= VIGILCTL_MAX_EVENTS) {
+			vctl_warnx("more than %d events match; narrow the query with --since, "
+				   "--until, --id, --computer or --limit",
+				   VIGILCTL_MAX_EVENTS);
+			goto out;
+		}
+	}
+	*arr_r = all;
+	all = NULL;
+	rc = 0;
+out:
+	buf_clear(&q);
+	json_decref(res);
+	json_decref(all);
+	return rc;
+}
+
+static int
+vctl_print_events(const json_t *events, int wide)
+{
+	static const char *const hdr[] = {"TIME", "ID", "EVENT", "SEVERITY", "TARGET",
+					  "DESCRIPTION"};
+	struct table *t = table_new(ARRAY_SIZE(hdr), hdr);
+	const json_t *e;
+	char when[40], id[24];
+	size_t i;
+	int rc = CTLAPI_EXIT_API;
+
+	if (t == NULL)
+		goto out;
+	if (!wide)
+		table_set_max(t, 5, VIGILCTL_DESC_MAX);
+	json_array_foreach(events, i, e)
+	{
+		const char *row[ARRAY_SIZE(hdr)];
+		fmt_time_ms(jint(e, "time"), when, sizeof(when));
+		snprintf(id, sizeof(id), "%lld", (long long)jint(e, "eventID"));
+		row[0] = when;
+		row[1] = id;
+		row[2] = jstr(e, "event");
+		row[3] = jstr(e, "severity");
+		row[4] = jstr(e, "target");
+		row[5] = jstr(e, "description");
+		if (table_add(t, row) < 0)
+			goto out;
+	}
+	table_print(t, stdout);
+	rc = 0;
+out:
+	if (rc != 0)
+		vctl_warnx("out of memory");
+	table_free(&t);
+	return rc;
+}
+
+static int
+cmd_computers(struct vctl *v)
+{
+	static const char *const hdr[] = {"NAME",	  "STATUS",	   "LAST CONTACT",
+					  "POLICY", "AGENT VERSION", "ID"};
+	struct table *t = NULL;
+	json_t *list = NULL, *c;
+	struct buf st;
+	char when[40], id[24];
+	size_t i;
+	int rc;
+
+	buf_init(&st, VIGILCTL_MAX_TEXT);
+	if ((rc = vctl_computers_fetch(v, &list)) != 0)
+		goto out;
+	if (v->given & OPT_JSON) {
+		rc = vctl_print_json(list);
+		goto out;
+	}
+	if (json_array_size(list) == 0) {
+		/* stdout stays empty for scripts; the note is for people */
+		fprintf(stderr, "vigilctl: no computers yet: activate an agent with vigil-agentctl\n");
+		rc = 0;
+		goto out;
+	}
+	rc = CTLAPI_EXIT_API;
+	if ((t = table_new(ARRAY_SIZE(hdr), hdr)) == NULL)
+		goto out;
+	json_array_foreach(list, i, c)
+	{
+		const char *row[ARRAY_SIZE(hdr)];
+		fmt_time_ms(jint(c, "lastAgentCommunication"), when, sizeof(when));
+		snprintf(id, sizeof(id), "%lld", (long long)jint(c, "ID"));
+		row[0] = jstr(c, "hostName");
+		row[1] = vctl_status_text(c, &st);
+		row[2] = when;
+		row[3] = jstr(c, "policyName");
+		row[4] = jstr(c, "agentVersion");
+		row[5] = id;
+		if (table_add(t, row) < 0)
+			goto out;
+	}
+	table_print(t, stdout);
+	rc = 0;
+out:
+	if (rc == CTLAPI_EXIT_API && t != NULL)
+		vctl_warnx("out of memory");
+	table_free(&t);
+	buf_clear(&st);
+	json_decref(list);
+	return rc;
+}
+
+static void
+vctl_kv(const char *label, const char *value)
+{
+	char *clean = table_clean(value, 0);
+
+	printf("%-20s %s\n", label, clean ? clean : "?");
+	free(clean);
+}
+
+static void
+vctl_show_interfaces(const json_t *comp)
+{
+	const json_t *ifs = json_object_get(json_object_get(comp, "interfaces"), "interfaces");
+	const json_t *it;
+	struct buf line, ips;
+	size_t i;
+
+	buf_init(&line, VIGILCTL_MAX_TEXT);
+	buf_init(&ips, VIGILCTL_MAX_TEXT);
+	if (json_array_size(ifs) == 0)
+		vctl_kv("Interfaces:", "none reported");
+	json_array_foreach(ifs, i, it)
+	{
+		buf_reset(&line);
+		vctl_join(json_object_get(it, "IPs"), ", ", &ips);
+		buf_printf(&line, "%s %s%s%s", jstr(it, "name"),
+			   *jstr(it, "MAC") ? jstr(it, "MAC") : "(no MAC)", ips.len ? " " : "",
+			   ips.len ? ips.data : "");
+		vctl_kv(i == 0 ? "Interfaces:" : "", buf_cstr(&line) ? line.data : "?");
+	}
+	buf_clear(&line);
+	buf_clear(&ips);
+}
+
+static int
+cmd_computer_show(struct vctl *v)
+{
+	json_t *comp = NULL, *events = NULL, *vg;
+	struct buf st;
+	char s[128];
+	int64_t deadline, id;
+	int rc;
+
+	buf_init(&st, VIGILCTL_MAX_TEXT);
+	if ((rc = vctl_resolve(v, v->computer, &comp)) != 0)
+		goto out;
+	if (v->given & OPT_JSON) {
+		rc = vctl_print_json(comp);
+		goto out;
+	}
+	id = jint(comp, "ID");
+	/* the events first, so that a failure prints nothing half done */
+	if ((rc = vctl_events_fetch(v, id, 0, VIGILCTL_SHOW_EVENTS, &events)) != 0)
+		goto out;
+	vg = json_object_get(comp, "vigil");
+	vctl_kv("Name:", jstr(comp, "hostName"));
+	if (*jstr(comp, "description"))
+		vctl_kv("Description:", jstr(comp, "description"));
+	snprintf(s, sizeof(s), "%lld", (long long)id);
+	vctl_kv("ID:", s);
+	vctl_kv("GUID:", jstr(comp, "hostGUID"));
+	vctl_kv("Status:", vctl_status_text(comp, &st));
+	vctl_kv("Agent status:", jstr(json_object_get(comp, "computerStatus"), "agentStatus"));
+	vctl_fmt_when(jint(comp, "lastAgentCommunication"), s, sizeof(s));
+	vctl_kv("Last contact:", s);
+	deadline = jint(vg, "offlineDeadline");
+	if (deadline <= 0)
+		str_copy(s, "none (not activated)", sizeof(s));
+	else
+		vctl_fmt_when(deadline, s, sizeof(s));
+	vctl_kv("Offline deadline:", s);
+	vctl_kv("Last IP:", *jstr(vg, "lastIPUsed") ? jstr(vg, "lastIPUsed") : "unknown");
+	vctl_kv("Platform:", jstr(comp, "platform"));
+	vctl_kv("Agent version:", jstr(comp, "agentVersion"));
+	vctl_kv("Policy:", jstr(comp, "policyName"));
+	snprintf(s, sizeof(s), "%lld ms", (long long)jint(vg, "clockOffsetMs"));
+	vctl_kv("Clock offset:", s);
+	vctl_fmt_when(jint(vg, "certificateExpires"), s, sizeof(s));
+	vctl_kv("Certificate expires:", s);
+	vctl_show_interfaces(comp);
+	snprintf(s, sizeof(s), "%lld critical, %lld warning",
+		 (long long)jint(vg, "openCriticalAlerts"), (long long)jint(vg, "openWarningAlerts"));
+	vctl_kv("Open alerts:", s);
+	if (json_array_size(events) == 0) {
+		printf("\nNo events.\n");
+		rc = 0;
+		goto out;
+	}
+	printf("\nLast %zu events:\n", json_array_size(events));
+	rc = vctl_print_events(events, 0);
+out:
+	buf_clear(&st);
+	json_decref(events);
+	json_decref(comp);
+	return rc;
+}
+
+static int
+cmd_events(struct vctl *v)
+{
+	json_t *comp = NULL, *events = NULL;
+	int64_t computer_id = 0;
+	int rc;
+
+	/* resolved here, not by the API, so that a shared host name is an error */
+	if (v->computer != NULL) {
+		if ((rc = vctl_resolve(v, v->computer, &comp)) != 0)
+			goto out;
+		computer_id = jint(comp, "ID");
+	}
+	if ((rc = vctl_events_fetch(v, computer_id, v->limit, 0, &events)) != 0)
+		goto out;
+	if (v->given & OPT_JSON)
+		rc = vctl_print_json(events);
+	else if (json_array_size(events) == 0)
+		fprintf(stderr, "vigilctl: no events match\n");
+	else
+		rc = vctl_print_events(events, v->given & OPT_WIDE);
+out:
+	json_decref(events);
+	json_decref(comp);
+	return rc;
+}
+
+static int
+cmd_alerts(struct vctl *v)
+{
+	static const char *const hdr[] = {"ID",	    "SEVERITY", "ALERT",      "TARGET",
+					  "RAISED", "CLEARED",	"DESCRIPTION"};
+	struct table *t = NULL;
+	json_t *res = NULL, *list, *a;
+	char id[24], raised[40], cleared[40];
+	size_t i;
+	int all = (v->given & OPT_ALL) != 0, rc;
+
+	if (ctlapi_get(&v->api, all ? "/api/alerts?all=true" : "/api/alerts", 1, &res, &v->err) <
+	    0) {
+		rc = vctl_api_fail(v);
+		goto out;
+	}
+	list = json_object_get(res, "alerts");
+	if (!json_is_array(list)) {
+		rc = vctl_bad_answer(v, "an \"alerts\" list");
+		goto out;
+	}
+	if (v->given & OPT_JSON) {
+		rc = vctl_print_json(list);
+		goto out;
+	}
+	if (json_array_size(list) == 0) {
+		fprintf(stderr, "vigilctl: %s\n", all ? "no alerts" : "no open alerts");
+		rc = 0;
+		goto out;
+	}
+	rc = CTLAPI_EXIT_API;
+	if ((t = table_new(ARRAY_SIZE(hdr), hdr)) == NULL)
+		goto out;
+	if (!(v->given & OPT_WIDE))
+		table_set_max(t, 6, VIGILCTL_DESC_MAX);
+	json_array_foreach(list, i, a)
+	{
+		const char *row[ARRAY_SIZE(hdr)];
+		snprintf(id, sizeof(id), "%lld", (long long)jint(a, "ID"));
+		fmt_time_ms(jint(a, "timeRaised"), raised, sizeof(raised));
+		if (jint(a, "timeCleared") > 0)
+			fmt_time_ms(jint(a, "timeCleared"), cleared, sizeof(cleared));
+		else
+			str_copy(cleared, "-", sizeof(cleared));
+		row[0] = id;
+		row[1] = jstr(a, "severity");
+		row[2] = jstr(a, "name");
+		row[3] = *jstr(a, "target") ? jstr(a, "target") : "-";
+		row[4] = raised;
+		row[5] = cleared;
+		row[6] = jstr(a, "description");
+		if (table_add(t, row) < 0)
+			goto out;
+	}
+	table_print(t, stdout);
+	rc = 0;
+out:
+	if (rc == CTLAPI_EXIT_API && t != NULL)
+		vctl_warnx("out of memory");
+	table_free(&t);
+	json_decref(res);
+	return rc;
+}
+
+static int
+cmd_health(struct vctl *v)
+{
+	json_t *res = NULL;
+	const char *status;
+	char span[32], line[160];
+	int64_t n, on, off;
+	int rc;
+
+	if (ctlapi_get(&v->api, "/healthz", 0, &res, &v->err) < 0)
+		return vctl_api_fail(v);
+	status = jstr(res, "status");
+	if (v->given & OPT_JSON) {
+		rc = vctl_print_json(res);
+		if (rc == 0 && strcmp(status, "ok") != 0)
+			rc = CTLAPI_EXIT_API;
+		goto out;
+	}
+	if (strcmp(status, "ok") != 0) {
+		vctl_warnx("the manager at %s answers, but reports status \"%s\"", v->api.url,
+			   *status ? status : "(none)");
+		rc = CTLAPI_EXIT_API;
+		goto out;
+	}
+	n = jint(res, "computers");
+	on = jint(res, "online");
+	off = jint(res, "offline");
+	vctl_fmt_span(jint(res, "uptimeSeconds") * 1000, span, sizeof(span));
+	printf("The manager at %s is up (status ok).\n", v->api.url);
+	vctl_kv("Running for:", span);
+	snprintf(line, sizeof(line), "%lld: %lld online, %lld offline, %lld not activated",
+		 (long long)n, (long long)on, (long long)off,
+		 (long long)(n - on - off > 0 ? n - on - off : 0));
+	vctl_kv("Computers:", line);
+	snprintf(line, sizeof(line), "%lld", (long long)jint(res, "agentPort"));
+	vctl_kv("Agent port:", line);
+	snprintf(line, sizeof(line), "%lld", (long long)jint(res, "apiPort"));
+	vctl_kv("API port:", line);
+	snprintf(line, sizeof(line), "sha256:%.100s", jstr(res, "caFingerprint"));
+	vctl_kv("CA fingerprint:", line);
+	rc = 0;
+out:
+	json_decref(res);
+	return rc;
+}
+
+static const struct vctl_cmd vctl_cmds[] = {
+	{"computers", "computers [--json]", OPT_JSON, 0, 1, cmd_computers},
+	{"computer", "computer show NAME|GUID|ID [--json]", OPT_JSON, 2, 1, cmd_computer_show},
+	{"events",
+	 "events [--computer X] [--id N] [--since T] [--until T] [--limit N] [--wide] [--json]",
+	 OPT_JSON | OPT_WIDE | OPT_COMPUTER | OPT_ID | OPT_SINCE | OPT_UNTIL | OPT_LIMIT, 0, 1,
+	 cmd_events},
+	{"alerts", "alerts [--all] [--wide] [--json]", OPT_JSON | OPT_WIDE | OPT_ALL, 0, 1,
+	 cmd_alerts},
+	{"health", "health [--json]", OPT_JSON, 0, 0, cmd_health},
+};
+
+static const char *
+vctl_opt_name(unsigned bit)
+{
+	size_t i;
+
+	for (i = 0; vctl_longopts[i].name != NULL; i++)
+		if ((unsigned)vctl_longopts[i].val == bit)
+			return vctl_longopts[i].name;
+	return "?";
+}
+
+/* Reads the options into v; returns 0, or the exit status for main. */
+static int
+vctl_parse_opts(struct vctl *v, int argc, char **argv)
+{
+	int ch, idx;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", vctl_longopts, &idx)) != -1) {
+		switch (ch) {
+		case 'h':
+			v->given |= OPT_HELP;
+			break;
+		case ':':
+			return vctl_usage_error("%s needs a value", argv[optind - 1]);
+		case '?':
+			/* getopt_long puts a long option's value in optopt when it got "=x" */
+			if (strncmp(argv[optind - 1], "--", 2) == 0 && optopt != 0)
+				return vctl_usage_error("--%s takes no value",
+							vctl_opt_name((unsigned)optopt));
+			if (optopt > ' ' && optopt < 0x7f)
+				return vctl_usage_error("unknown option \"-%c\"", optopt);
+			return vctl_usage_error("unknown option \"%s\"", argv[optind - 1]);
+		default:
+			v->given |= (unsigned)ch;
+			break;
+		}
+		switch (ch) {
+		case OPT_MANAGER:
+			v->manager = optarg;
+			break;
+		case OPT_KEY_FILE:
+			v->key_file = optarg;
+			break;
+		case OPT_CA:
+			v->ca = optarg;
+			break;
+		case OPT_COMPUTER:
+			if (*optarg == '\0')
+				return vctl_usage_error("--computer needs a name, GUID or ID");
+			v->computer = optarg;
+			break;
+		case OPT_ID:
+			if (parse_i64(optarg, 1, 99999, &v->event_id) < 0)
+				return vctl_usage_error("--id \"%s\": an event ID is a number from 1 "
+							"to 99999",
+							optarg);
+			break;
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (vctl_parse_time(optarg, ch == OPT_SINCE ? &v->since_ms : &v->until_ms) <
+			    0) {
+				char what[64];
+				snprintf(what, sizeof(what), "--%s", vctl_opt_name((unsigned)ch));
+				vctl_warnx("%s \"%s\" is not a time: give epoch milliseconds, UTC "
+					   "ISO 8601 (2026-11-22T10:00:00Z) or an age (30s, 15m, 2h, "
+					   "7d)",
+					   what, optarg);
+				return CTLAPI_EXIT_USAGE;
+			}
+			break;
+		case OPT_LIMIT:
+			if (parse_i64(optarg, 1, VIGILCTL_MAX_EVENTS, &v->limit) < 0) {
+				vctl_warnx("--limit \"%s\": give a number of events from 1 to %d",
+					   optarg, VIGILCTL_MAX_EVENTS);
+				return CTLAPI_EXIT_USAGE;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if ((v->given & OPT_SINCE) && (v->given & OPT_UNTIL) && v->since_ms > v->until_ms) {
+		vctl_warnx("--since is later than --until: no event can match");
+		return CTLAPI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Picks the command from the words left after the options. */
+static int
+vctl_parse_cmd(struct vctl *v, int argc, char **argv)
+{
+	unsigned bad;
+	size_t i;
+	int nargs = argc - optind;
+
+	if (nargs == 0) {
+		vctl_warnx("no command given");
+		usage(stderr);
+		return CTLAPI_EXIT_USAGE;
+	}
+	for (i = 0; i < ARRAY_SIZE(vctl_cmds); i++)
+		if (strcmp(argv[optind], vctl_cmds[i].name) == 0)
+			v->cmd = &vctl_cmds[i];
+	if (v->cmd == NULL)
+		return vctl_usage_error("unknown command \"%s\"", argv[optind]);
+	if (nargs - 1 != v->cmd->nargs) {
+		vctl_warnx("usage: vigilctl %s", v->cmd->usage);
+		return CTLAPI_EXIT_USAGE;
+	}
+	if (v->cmd->run == cmd_computer_show) {
+		if (strcmp(argv[optind + 1], "show") != 0 || argv[optind + 2][0] == '\0') {
+			vctl_warnx("usage: vigilctl %s", v->cmd->usage);
+			return CTLAPI_EXIT_USAGE;
+		}
+		v->computer = argv[optind + 2];
+	}
+	bad = v->given & ~(v->cmd->opts | OPT_GLOBAL);
+	if (bad != 0) {
+		return vctl_usage_error("--%s is not an option of \"%s\"", vctl_opt_name(bad & -bad),
+					v->cmd->name);
+	}
+	return 0;
+}
+
+/* Connection settings: options, then the environment, then the defaults. */
+static int
+vctl_settings(struct vctl *v)
+{
+	const char *url = v->manager, *ca = v->ca, *key, *file;
+
+	if (url == NULL)
+		url = getenv("VIGIL_URL");
+	if (url == NULL || *url == '\0')
+		url = VIGILCTL_DEFAULT_URL;
+	if (ca == NULL)
+		ca = getenv("VIGIL_CA");
+	if (ca == NULL || *ca == '\0')
+		ca = VIGILCTL_DEFAULT_CA;
+	if (ctlapi_set_url(&v->api, url, &v->err) < 0 || ctlapi_set_ca(&v->api, ca, &v->err) < 0)
+		return vctl_api_fail(v);
+	if (v->given & OPT_NO_VERIFY_NAME)
+		v->api.verify_name = 0;
+	/* a broken key must not stop "health", which needs none */
+	if (!v->cmd->auth)
+		return 0;
+	key = getenv("VIGIL_API_KEY");
+	file = getenv("VIGIL_API_KEY_FILE");
+	if (v->key_file != NULL) {
+		if (ctlapi_load_key_file(&v->api, v->key_file, "--api-key-file", &v->err) < 0)
+			return vctl_api_fail(v);
+	} else if (key != NULL && *key != '\0') {
+		if (ctlapi_set_key(&v->api, key, "VIGIL_API_KEY", &v->err) < 0)
+			return vctl_api_fail(v);
+	} else if (file != NULL && *file != '\0') {
+		if (ctlapi_load_key_file(&v->api, file, "VIGIL_API_KEY_FILE", &v->err) < 0)
+			return vctl_api_fail(v);
+	} else {
+		vctl_warnx("no API key: give a file holding it with --api-key-file FILE, or set "
+			   "VIGIL_API_KEY_FILE or VIGIL_API_KEY (vigil-manager printed the key "
+			   "when it created its state directory)");
+		return CTLAPI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct vctl v;
+	int rc;
+
+	/* for the width of non-ASCII characters in tables; numbers stay in "C" */
+	setlocale(LC_CTYPE, "");
+	memset(&v, 0, sizeof(v));
+	if (ctlapi_init(&v.api) < 0) {
+		fprintf(stderr, "vigilctl: cannot initialise libcurl\n");
+		return CTLAPI_EXIT_API;
+	}
+	if ((rc = vctl_parse_opts(&v, argc, argv)) != 0)
+		goto out;
+	if (v.given & OPT_HELP) {
+		usage(stdout);
+		goto out;
+	}
+	if (v.given & OPT_VERSION) {
+		printf("vigilctl %s\n", VIGILCTL_VERSION);
+		goto out;
+	}
+	if ((rc = vctl_parse_cmd(&v, argc, argv)) != 0 || (rc = vctl_settings(&v)) != 0)
+		goto out;
+	rc = v.cmd->run(&v);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		vctl_warnx("cannot write the output");
+		if (rc == 0)
+			rc = CTLAPI_EXIT_API;
+	}
+out:
+	ctlapi_clear(&v.api);
+	return rc;
+}

@@ -262,14 +262,14 @@ httpreq_query(const struct http_request *r, const char *name, char *out, size_t 
 					int hi, lo;
 					if (pe - v < 2 || (hi = hr_hexval(v[0])) < 0 ||
 					    (lo = hr_hexval(v[1])) < 0)
-						return -1;
+						return -2;
 					c = (char)(hi * 16 + lo);
 					v += 2;
 					if (c == '\0')
-						return -1;
+						return -2;
 				}
 				if (o + 1 >= outsize)
-					return -1;
+					return -2;
 				out[o++] = c;
 			}
 			out[o] = '\0';

@@ -52,7 +52,10 @@ const char *httpreq_header(const struct http_request *r, const char *name);
 const char *httpreq_method_name(const struct http_request *r);
 /* The path of the target without the query string, into out. */
 int httpreq_path(const struct http_request *r, char *out, size_t outsize);
-/* A query parameter by name, percent-decoded, into out; -1 when absent or too long. */
+/*
+ * A query parameter by name, percent-decoded, into out: 0, -1 when absent,
+ * -2 when malformed (bad escape, %00) or longer than outsize - 1.
+ */
 int httpreq_query(const struct http_request *r, const char *name, char *out, size_t outsize);
 
 #endif

@@ -98,12 +98,13 @@ api_query_int(struct http_request *req, const char *name, int64_t min, int64_t m
 	      int64_t *out, struct http_response *resp)
 {
 	char v[64];
+	int r = httpreq_query(req, name, v, sizeof(v));
 
-	if (httpreq_query(req, name, v, sizeof(v)) < 0)
+	if (r == -1)
 		return 0;
-	if (parse_i64(v, min, max, out) < 0) {
+	if (r < 0 || parse_i64(v, min, max, out) < 0) {
 		http_error(resp, 400, "bad_parameter", "parameter %s: \"%s\" is not a number from %lld to %lld",
-			   name, v, (long long)min, (long long)max);
+			   name, r < 0 ? "(malformed or too long)" : v, (long long)min, (long long)max);
 		return -1;
 	}
 	return 1;
@@ -114,13 +115,14 @@ api_query_time(struct http_request *req, const char *name, int64_t *out,
 	       struct http_response *resp)
 {
 	char v[64];
+	int r = httpreq_query(req, name, v, sizeof(v));
 
-	if (httpreq_query(req, name, v, sizeof(v)) < 0)
+	if (r == -1)
 		return 0;
-	if (parse_time_ms(v, out) < 0) {
+	if (r < 0 || parse_time_ms(v, out) < 0) {
 		http_error(resp, 400, "bad_parameter",
 			   "parameter %s: \"%s\" is neither epoch milliseconds nor an ISO 8601 UTC time (2026-11-22T10:00:00Z)",
-			   name, v);
+			   name, r < 0 ? "(malformed or too long)" : v);
 		return -1;
 	}
 	return 1;
@@ -149,11 +151,18 @@ api_events(struct mgr *m, struct http_request *req, struct http_response *resp)
 	struct event_filter f;
 	int64_t v = 0;
 	char s[300];
+	int r;
 	json_t *arr;
 
 	memset(&f, 0, sizeof(f));
 	f.limit = API_DEFAULT_LIMIT;
-	if (httpreq_query(req, "computer", s, sizeof(s)) == 0) {
+	r = httpreq_query(req, "computer", s, sizeof(s));
+	if (r == -2) {
+		http_error(resp, 400, "bad_parameter",
+			   "parameter computer is malformed or longer than %zu bytes", sizeof(s) - 1);
+		return;
+	}
+	if (r == 0) {
 		struct computer *c = NULL;
 		int64_t cid;
 		if (parse_i64(s, 1, INT64_MAX, &cid) == 0)
@@ -180,6 +189,15 @@ api_events(struct mgr *m, struct http_request *req, struct http_response *resp)
 		return;
 	if (v > 0)
 		f.limit = (int)v;
+	/* order=desc: newest first, e.g. "the last 10 events of this computer" */
+	if (httpreq_query(req, "order", s, sizeof(s)) == 0) {
+		if (strcmp(s, "desc") == 0)
+			f.descending = 1;
+		else if (strcmp(s, "asc") != 0) {
+			http_error(resp, 400, "bad_parameter", "parameter order: use asc or desc");
+			return;
+		}
+	}
 	/* events recorded in this tick must be visible */
 	store_flush(&m->store, 0);
 	arr = json_array();

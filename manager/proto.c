@@ -24,14 +24,27 @@ pr_fail(char *err, size_t errsize, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * No C0 or C1 control characters, DEL, or bidirectional overrides and
+ * isolates (U+202A-202E, U+2066-2069): names reach terminals and logs.
+ * jansson has already checked that the string is valid UTF-8.
+ */
 static int
-pr_printable(const char *s, int multiline)
+pr_printable(const char *str, int multiline)
 {
-	for (; *s; s++)
-		if (((unsigned char)*s < 0x20 && *s != '\t' &&
-		     !(multiline && (*s == '\n' || *s == '\r'))) ||
+	const unsigned char *s = (const unsigned char *)str;
+
+	for (; *s; s++) {
+		if ((*s < 0x20 && *s != '\t' && !(multiline && (*s == '\n' || *s == '\r'))) ||
 		    *s == 0x7f)
 			return 0;
+		if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+			return 0;
+		if (s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0xaa && s[2] <= 0xae)
+			return 0;
+		if (s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)
+			return 0;
+	}
 	return 1;
 }
 

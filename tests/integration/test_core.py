@@ -382,3 +382,21 @@ def test_agent_reset_forgets_identity(manager, agents):
     wait_until(lambda: manager.status("resetme") == "Managed (Offline)", timeout=10)
     a.activate()
     wait_until(lambda: len([c for c in manager.computers() if c["hostName"] == "resetme"]) == 2)
+
+
+def test_bad_query_values_are_refused_not_ignored(manager):
+    with pytest.raises(ApiError) as e:
+        manager.api("/api/events?computer=" + "x" * 400)
+    assert e.value.status == 400 and "computer" in e.value.body
+    with pytest.raises(ApiError) as e:
+        manager.api("/api/events?id=%zz")
+    assert e.value.status == 400
+    evs = manager.events(order="desc", limit=1)
+    assert len(evs) == 1 and evs[0]["systemEventID"] == manager.events()[-1]["systemEventID"]
+
+
+def test_control_and_bidi_characters_in_hostnames_are_refused(manager):
+    for bad in ("evil\u202e", "evil\u0085", "evil\u2066", "evil\x1b[2J"):
+        st, body = manager.agent_post("/agent/v1/activate",
+                                      {"token": manager.token, "csr": "x", "host": {"hostname": bad}})
+        assert st == 400 and "hostname" in body["error"]["message"], (bad, body)
