@@ -89,7 +89,8 @@ $(BUILD)/bin/vigilctl: $(VIGILCTL_OBJ) $(BUILD)/libvigil.a
 	$(CC) $(VIGIL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(MGR_OBJ) $(AGENT_OBJ) $(BUILD)/libvigil.a
-	$(CC) $(VIGIL_CFLAGS) -Imanager -Iagent -o $@ $< $(MGR_OBJ) $(AGENT_OBJ) \
+	@echo "  TEST    $@"
+	@$(CC) $(VIGIL_CFLAGS) -Imanager -Iagent -o $@ $< $(MGR_OBJ) $(AGENT_OBJ) \
 		$(BUILD)/libvigil.a $(PKG_LIBS) $(CURL_LIBS) $(CMOCKA_LIBS) -lm
 
 unit: $(UNIT_BIN)

@@ -194,6 +194,19 @@ config_load(struct mgr_config *cfg, const char *path, FILE *errfp)
 }
 
 int
+config_load_mem(struct mgr_config *cfg, const char *text, size_t len, const char *name,
+		FILE *errfp)
+{
+	struct cfg_load_ctx ctx;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.path = name;
+	ctx.errfp = errfp;
+	return ini_parse_mem(text, len, cfg_ini_handler, cfg_ini_error, &ctx);
+}
+
+int
 config_validate(const struct mgr_config *cfg, const char *path, FILE *errfp)
 {
 	int n = 0;

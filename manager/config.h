@@ -44,6 +44,9 @@ void config_defaults(struct mgr_config *cfg);
  * as "PATH:LINE: message"; returns the number of problems.
  */
 int config_load(struct mgr_config *cfg, const char *path, FILE *errfp);
+/* The same from memory; name is used in the messages. */
+int config_load_mem(struct mgr_config *cfg, const char *text, size_t len, const char *name,
+		    FILE *errfp);
 /* Cross-setting checks; prints problems, returns their number. */
 int config_validate(const struct mgr_config *cfg, const char *path, FILE *errfp);
 /* Writes the settings table as Markdown (for docs/CONFIG.md). */

@@ -1,0 +1,216 @@
+/* test_status: the offline rule, its events and its alert, on a real store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mgr.h"
+#include "log.h"
+#include "proto.h"
+#include "status.h"
+#include "util.h"
+
+struct fixture {
+	char dir[64];
+	char db[128];
+	struct mgr m;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	const char *err = NULL;
+
+	str_copy(f->dir, "/tmp/vigil-test-status-XXXXXX", sizeof(f->dir));
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/vigil.db", f->dir);
+	log_set_level(LOG_LVL_WARN);
+	config_defaults(&f->m.cfg);
+	f->m.cfg.heartbeat_interval = 10;
+	f->m.cfg.missed_heartbeats_allowed = 2;
+	assert_int_equal(store_open(&f->m.store, f->db, &err), 0);
+	registry_init(&f->m.reg);
+	deadline_init(&f->m.deadlines);
+	alerts_init(&f->m.alerts);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[160];
+	const char *suffix[] = {"", "-wal", "-shm"};
+	size_t i;
+
+	store_flush(&f->m.store, 1);
+	store_close(&f->m.store);
+	alerts_clear(&f->m.alerts);
+	deadline_clear(&f->m.deadlines);
+	registry_clear(&f->m.reg);
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct computer *
+add_computer(struct mgr *m, const char *name, int64_t t0)
+{
+	struct computer *c = registry_new_computer(&m->reg);
+
+	snprintf(c->guid, sizeof(c->guid), "00000000-0000-4000-8000-%012lld", (long long)c->id);
+	computer_set_str(&c->hostname, name);
+	assert_int_equal(registry_add(&m->reg, c), 0);
+	status_activated(m, c, 1000, t0);
+	return c;
+}
+
+static int
+count_cb(void *ctx, const struct event_row *row)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int
+events_with_id(struct mgr *m, int id)
+{
+	struct event_filter f;
+	int n = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.event_id = id;
+	f.limit = 1000;
+	assert_int_equal(store_flush(&m->store, 0), 0);
+	assert_int_equal(store_events_query(&m->store, &f, count_cb, &n), 0);
+	return n;
+}
+
+static void
+test_offline_exactly_at_the_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct mgr *m = &f->m;
+	struct computer *c = add_computer(m, "a", 100000);
+
+	/* 10 s interval, 2 missed allowed: offline after 30 s of silence */
+	assert_int_equal(status_window_ms(m, c), 30000);
+	assert_int_equal(status_next_deadline(m), 130000);
+	assert_int_equal(status_tick(m, 129999), 0);
+	assert_string_equal(status_text(c), "Managed (Online)");
+	assert_string_equal(status_agent_status(c), "active");
+	assert_int_equal(status_tick(m, 130000), 1);
+	assert_string_equal(status_text(c), "Managed (Offline)");
+	assert_string_equal(status_agent_status(c), "error");
+	assert_int_equal(events_with_id(m, 730), 1);
+	assert_int_equal(events_with_id(m, 190), 1);
+	assert_non_null(alert_find_open(m, &alert_computer_offline, c->id));
+	assert_int_equal(c->open_critical, 1);
+	/* nothing more to expire, no second event */
+	assert_int_equal(status_next_deadline(m), -1);
+	assert_int_equal(status_tick(m, 200000), 0);
+	assert_int_equal(events_with_id(m, 730), 1);
+}
+
+static void
+test_heartbeat_moves_deadline_and_clears(void **state)
+{
+	struct fixture *f = *state;
+	struct mgr *m = &f->m;
+	struct computer *c = add_computer(m, "b", 0);
+	struct heartbeat_req hb;
+
+	memset(&hb, 0, sizeof(hb));
+	status_heartbeat(m, c, &hb, "127.0.0.1", 2000, 20000);
+	assert_int_equal(status_next_deadline(m), 50000);
+	assert_int_equal(status_tick(m, 49999), 0);
+	assert_int_equal(status_tick(m, 50000), 1);
+	status_heartbeat(m, c, &hb, "127.0.0.1", 3000, 60000);
+	assert_string_equal(status_text(c), "Managed (Online)");
+	assert_int_equal(events_with_id(m, 731), 1);
+	assert_int_equal(events_with_id(m, 192), 1);
+	assert_null(alert_find_open(m, &alert_computer_offline, c->id));
+	assert_int_equal(c->open_critical, 0);
+	assert_int_equal(c->last_contact_ms, 3000);
+	assert_int_equal(status_next_deadline(m), 90000);
+}
+
+static void
+test_many_computers_expire_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct mgr *m = &f->m;
+	struct computer *cs[100];
+	struct heartbeat_req hb;
+	int i;
+
+	memset(&hb, 0, sizeof(hb));
+	for (i = 0; i < 100; i++)
+		cs[i] = add_computer(m, "many", 0);
+	/* computer i last heard from at i*100 ms */
+	for (i = 0; i < 100; i++)
+		status_heartbeat(m, cs[i], &hb, "127.0.0.1", 1, i * 100);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(status_next_deadline(m), 30000 + i * 100);
+		assert_int_equal(status_tick(m, 30000 + i * 100), 1);
+		assert_true(cs[i]->offline);
+		if (i + 1 < 100)
+			assert_false(cs[i + 1]->offline);
+	}
+}
+
+static void
+test_unlimited_never_offline(void **state)
+{
+	struct fixture *f = *state;
+	struct mgr *m = &f->m;
+	struct computer *c;
+
+	m->cfg.missed_heartbeats_allowed = MISSED_UNLIMITED;
+	c = add_computer(m, "laptop", 0);
+	assert_int_equal(status_window_ms(m, c), -1);
+	assert_int_equal(status_next_deadline(m), -1);
+	assert_int_equal(status_tick(m, INT64_C(1) << 50), 0);
+	assert_string_equal(status_text(c), "Managed (Online)");
+	assert_int_equal(status_deadline_wall_ms(m, c), 0);
+}
+
+static void
+test_deactivated_text(void **state)
+{
+	struct fixture *f = *state;
+	struct computer *c = add_computer(&f->m, "gone", 0);
+
+	c->state = COMPUTER_DEACTIVATED;
+	assert_string_equal(status_text(c), "Deactivated");
+	assert_string_equal(status_agent_status(c), "inactive");
+	/* a deactivated computer's deadline passing changes nothing */
+	assert_int_equal(status_tick(&f->m, 30000), 0);
+	assert_false(c->offline);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_offline_exactly_at_the_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_moves_deadline_and_clears, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_many_computers_expire_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlimited_never_offline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deactivated_text, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

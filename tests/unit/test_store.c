@@ -1,0 +1,196 @@
+/* test_store: SQLite store: migrations, computers, batched writes, queries. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mgr.h"
+#include "store.h"
+#include "util.h"
+
+struct fixture {
+	char dir[64];
+	char db[128];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	str_copy(f->dir, "/tmp/vigil-test-store-XXXXXX", sizeof(f->dir));
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/vigil.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[160];
+	const char *suffix[] = {"", "-wal", "-shm"};
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct computer *
+new_computer(struct registry *r, const char *name, const char *guid)
+{
+	struct computer *c = registry_new_computer(r);
+
+	assert_non_null(c);
+	str_copy(c->guid, guid, sizeof(c->guid));
+	computer_set_str(&c->hostname, name);
+	str_copy(c->cert_serial, "abcdef", sizeof(c->cert_serial));
+	c->created_ms = c->activated_ms = c->last_contact_ms = 1000;
+	return c;
+}
+
+static int
+count_cb(void *ctx, const struct event_row *row)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int
+count_events(struct store *s, const struct event_filter *f)
+{
+	int n = 0;
+
+	assert_int_equal(store_events_query(s, f, count_cb, &n), 0);
+	return n;
+}
+
+static void
+test_schema_and_computers_survive_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct store s;
+	struct registry r, r2;
+	struct computer *c;
+	const char *err = NULL;
+
+	assert_int_equal(store_open(&s, f->db, &err), 0);
+	assert_int_equal(db_schema_version(&s.h), 1);
+	registry_init(&r);
+	c = new_computer(&r, "web1", "11111111-1111-4111-8111-111111111111");
+	assert_int_equal(store_computer_insert(&s, c), 0);
+	assert_int_equal(registry_add(&r, c), 0);
+	/* a contact is only in memory until the batch with contacts is written */
+	c->last_contact_ms = 5000;
+	str_copy(c->last_ip, "127.0.0.9", sizeof(c->last_ip));
+	store_mark_contact(&s, c);
+	store_mark_contact(&s, c); /* marking twice queues once */
+	assert_int_equal(s.ndirty_contacts, 1);
+	assert_int_equal(store_flush(&s, 0), 0);
+	assert_int_equal(s.ndirty_contacts, 1);
+	assert_int_equal(store_flush(&s, 1), 0);
+	assert_int_equal(s.ndirty_contacts, 0);
+	c->offline = 1;
+	store_mark_row(&s, c);
+	assert_int_equal(store_flush(&s, 0), 0);
+	store_close(&s);
+
+	assert_int_equal(store_open(&s, f->db, &err), 0);
+	registry_init(&r2);
+	assert_int_equal(store_load_computers(&s, &r2), 0);
+	assert_int_equal(r2.n, 1);
+	c = registry_by_guid(&r2, "11111111-1111-4111-8111-111111111111");
+	assert_non_null(c);
+	assert_string_equal(c->hostname, "web1");
+	assert_int_equal(c->last_contact_ms, 5000);
+	assert_string_equal(c->last_ip, "127.0.0.9");
+	assert_int_equal(c->offline, 1);
+	assert_int_equal(r2.next_id, c->id + 1);
+	store_close(&s);
+	registry_clear(&r);
+	registry_clear(&r2);
+}
+
+static void
+test_events_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct event_filter flt;
+	struct store s;
+	const char *err = NULL;
+	int i;
+
+	assert_int_equal(store_open(&s, f->db, &err), 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(store_event_add(&s, 1000 + i * 100, i % 2 ? 730 : 731, i % 3 ? 1 : 2,
+						 "t", "d"),
+				 0);
+	assert_int_equal(store_flush(&s, 0), 0);
+	memset(&flt, 0, sizeof(flt));
+	flt.limit = 100;
+	assert_int_equal(count_events(&s, &flt), 10);
+	flt.event_id = 730;
+	assert_int_equal(count_events(&s, &flt), 5);
+	flt.event_id = 0;
+	flt.computer_id = 2; /* i = 0, 3, 6, 9 */
+	assert_int_equal(count_events(&s, &flt), 4);
+	flt.computer_id = 0;
+	flt.since_ms = 1500;
+	flt.until_ms = 1700;
+	assert_int_equal(count_events(&s, &flt), 3);
+	flt.since_ms = flt.until_ms = 0;
+	flt.after_id = 8;
+	assert_int_equal(count_events(&s, &flt), 2);
+	flt.after_id = 0;
+	flt.limit = 4;
+	assert_int_equal(count_events(&s, &flt), 4);
+	/* prune by count keeps the newest */
+	assert_int_equal(store_events_prune(&s, 0, 3), 0);
+	flt.limit = 100;
+	assert_int_equal(count_events(&s, &flt), 3);
+	/* and by age */
+	assert_int_equal(store_events_prune(&s, 1950, 1000), 0);
+	assert_int_equal(count_events(&s, &flt), 0);
+	store_close(&s);
+}
+
+static void
+test_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct store s;
+	const char *err = NULL;
+	char v[65];
+
+	assert_int_equal(store_open(&s, f->db, &err), 0);
+	assert_int_equal(store_setting_get(&s, "k", v, sizeof(v)), -1);
+	assert_int_equal(store_setting_set(&s, "k", "one"), 0);
+	assert_int_equal(store_setting_set(&s, "k", "two"), 0);
+	assert_int_equal(store_setting_get(&s, "k", v, sizeof(v)), 0);
+	assert_string_equal(v, "two");
+	store_close(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_schema_and_computers_survive_reopen, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_events_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
