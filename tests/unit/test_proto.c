@@ -1,0 +1,138 @@
+/* test_proto: agent message validation: what is accepted and every refusal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto.h"
+
+static const char valid_activation[] =
+	"{\"token\":\"t0k\",\"csr\":\"-----BEGIN CERTIFICATE REQUEST-----\\nAA\\n-----END CERTIFICATE REQUEST-----\\n\","
+	"\"host\":{\"hostname\":\"web1\",\"description\":\"d\",\"platform\":\"Linux\",\"agent_version\":\"0.1.0\","
+	"\"machine_id\":\"m\",\"clock_ms\":1795349166816,\"future_field\":1,"
+	"\"interfaces\":[{\"name\":\"eth0\",\"mac\":\"02:FC:00:00:00:01\",\"addresses\":[\"192.0.2.2\"]}]}}";
+
+static void
+test_valid_activation(void **state)
+{
+	struct activation_req ar;
+	char err[256];
+
+	assert_int_equal(proto_parse_activation(valid_activation, strlen(valid_activation), &ar, err,
+						sizeof(err)),
+			 0);
+	assert_string_equal(ar.token, "t0k");
+	assert_string_equal(ar.host.hostname, "web1");
+	assert_int_equal(ar.host.clock_ms, 1795349166816LL);
+	/* normalised: lower-case MAC, fixed field order */
+	assert_string_equal(ar.host.interfaces_json,
+			    "[{\"name\":\"eth0\",\"mac\":\"02:fc:00:00:00:01\",\"addresses\":[\"192.0.2.2\"]}]");
+	proto_host_facts_clear(&ar.host);
+}
+
+static void
+expect_activation_error(const char *body, const char *fragment)
+{
+	struct activation_req ar;
+	char err[256];
+
+	assert_int_equal(proto_parse_activation(body, strlen(body), &ar, err, sizeof(err)), -1);
+	if (strstr(err, fragment) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\" for %s", err, fragment, body);
+	assert_null(ar.host.interfaces_json);
+}
+
+static void
+test_activation_refusals(void **state)
+{
+	char big[600];
+
+	expect_activation_error("", "malformed JSON at line 1");
+	expect_activation_error("[1]", "must be a JSON object");
+	expect_activation_error("{\"csr\":\"x\",\"host\":{\"hostname\":\"h\"}}", "\"token\" is required");
+	expect_activation_error("{\"token\":1,\"csr\":\"x\",\"host\":{}}", "\"token\" must be a string");
+	expect_activation_error("{\"token\":\"a\",\"token\":\"b\"}", "duplicate");
+	expect_activation_error("{\"token\":\"a\",\"csr\":\"x\"}", "\"host\" must be an object");
+	expect_activation_error("{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"\"}}",
+				"\"hostname\" must not be empty");
+	expect_activation_error("{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"a\\u001bb\"}}",
+				"\"hostname\" contains control characters");
+	expect_activation_error("{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"a\\u202eb\"}}",
+				"\"hostname\" contains control characters");
+	expect_activation_error("{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"a\\u0000b\"}}",
+				"NUL");
+	snprintf(big, sizeof(big), "{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"%0300d\"}}", 0);
+	expect_activation_error(big, "\"hostname\" is longer than 255 bytes");
+	expect_activation_error("{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"h\",\"clock_ms\":-5}}",
+				"\"clock_ms\" must be a whole number");
+	expect_activation_error("{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"h\",\"interfaces\":"
+				"[{\"name\":\"e\",\"mac\":\"zz:zz\"}]}}",
+				"malformed mac");
+	expect_activation_error("{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"h\",\"interfaces\":[1]}}",
+				"must be an object");
+	expect_activation_error("{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"h\",\"interfaces\":"
+				"[{\"mac\":\"\"}]}}",
+				"\"name\" is required");
+}
+
+static void
+test_too_many_interfaces_and_addresses(void **state)
+{
+	char body[8192];
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(body, sizeof(body),
+			     "{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"h\",\"interfaces\":[");
+	for (i = 0; i < 65; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"name\":\"e%d\"}", i ? "," : "", i);
+	snprintf(body + n, sizeof(body) - n, "]}}");
+	expect_activation_error(body, "more than 64 entries");
+	n = (size_t)snprintf(body, sizeof(body),
+			     "{\"token\":\"a\",\"csr\":\"x\",\"host\":{\"hostname\":\"h\",\"interfaces\":"
+			     "[{\"name\":\"e\",\"addresses\":[");
+	for (i = 0; i < 33; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "%s\"10.0.0.%d\"", i ? "," : "", i);
+	snprintf(body + n, sizeof(body) - n, "]}]}}");
+	expect_activation_error(body, "at most 32");
+}
+
+static void
+test_heartbeat(void **state)
+{
+	struct heartbeat_req hb;
+	char err[256];
+	const char *ok = "{\"hostname\":\"web1\",\"uptime_s\":12,\"config_fingerprint\":\"ab\","
+			 "\"last_error\":\"\",\"events\":[1,2,3]}";
+	const char *bad_events = "{\"events\":{}}";
+
+	assert_int_equal(proto_parse_heartbeat(ok, strlen(ok), &hb, err, sizeof(err)), 0);
+	assert_string_equal(hb.host.hostname, "web1");
+	assert_int_equal(hb.uptime_s, 12);
+	assert_int_equal(hb.events_count, 3);
+	/* interfaces absent: unchanged, not emptied */
+	assert_null(hb.host.interfaces_json);
+	proto_host_facts_clear(&hb.host);
+	assert_int_equal(proto_parse_heartbeat("{}", 2, &hb, err, sizeof(err)), 0);
+	assert_string_equal(hb.host.hostname, "");
+	assert_int_equal(proto_parse_heartbeat(bad_events, strlen(bad_events), &hb, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"events\" must be an array"));
+	assert_int_equal(proto_parse_heartbeat("{\"uptime_s\":-1}", 15, &hb, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "uptime_s"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_activation),
+		cmocka_unit_test(test_activation_refusals),
+		cmocka_unit_test(test_too_many_interfaces_and_addresses),
+		cmocka_unit_test(test_heartbeat),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,54 @@
+/* test_registry: lookups by GUID, ID and name across rehashes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "registry.h"
+
+static void
+test_many(void **state)
+{
+	struct registry r;
+	char guid[GUID_LEN], name[32];
+	int i;
+
+	registry_init(&r);
+	for (i = 0; i < 5000; i++) {
+		struct computer *c = registry_new_computer(&r);
+		assert_int_equal(c->id, i + 1);
+		snprintf(c->guid, sizeof(c->guid), "00000000-0000-4000-8000-%012d", i);
+		snprintf(name, sizeof(name), "host%d", i);
+		computer_set_str(&c->hostname, name);
+		assert_int_equal(registry_add(&r, c), 0);
+	}
+	for (i = 0; i < 5000; i += 7) {
+		snprintf(guid, sizeof(guid), "00000000-0000-4000-8000-%012d", i);
+		assert_int_equal(registry_by_guid(&r, guid)->id, i + 1);
+		assert_int_equal(registry_by_id(&r, i + 1)->id, i + 1);
+	}
+	snprintf(name, sizeof(name), "host%d", 4321);
+	assert_int_equal(registry_by_name(&r, name)->id, 4322);
+	assert_null(registry_by_guid(&r, "nope"));
+	assert_null(registry_by_id(&r, 0));
+	assert_null(registry_by_id(&r, 5001));
+	assert_null(registry_by_name(&r, "nobody"));
+	/* ids only grow */
+	{
+		struct computer *c = registry_new_computer(&r);
+		c->id = 3;
+		assert_int_equal(registry_add(&r, c), -1);
+		computer_free(c);
+	}
+	registry_clear(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_many)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
