@@ -310,6 +310,49 @@ vctl_is_guid(const char *s)
 }
 
 /*
+ * Reads one page (GET path), checks that its IDs (idfield) ascend past
+ * *after, appends its items to all and moves *after.  *n_r gets the page
+ * size.  0, or the exit status after printing why.
+ */
+static int
+vctl_page(struct vctl *v, const char *path, const char *list, const char *idfield,
+	  int64_t *after, json_t *all, size_t *n_r)
+{
+	json_t *res = NULL, *page, *item;
+	size_t i;
+	int rc = CTLAPI_EXIT_API;
+	char what[64];
+
+	if (ctlapi_get(&v->api, path, 1, &res, &v->err) < 0)
+		return vctl_api_fail(v);
+	page = json_object_get(res, list);
+	if (!json_is_array(page)) {
+		snprintf(what, sizeof(what), "a \"%s\" list", list);
+		rc = vctl_bad_answer(v, what);
+		goto out;
+	}
+	json_array_foreach(page, i, item)
+	{
+		/* ascending IDs are what makes after= paging end */
+		if (jint(item, idfield) <= *after) {
+			snprintf(what, sizeof(what), "%s in ascending %s order", list, idfield);
+			rc = vctl_bad_answer(v, what);
+			goto out;
+		}
+		*after = jint(item, idfield);
+		if (json_array_append(all, item) < 0) {
+			vctl_warnx("out of memory");
+			goto out;
+		}
+	}
+	*n_r = json_array_size(page);
+	rc = 0;
+out:
+	json_decref(res);
+	return rc;
+}
+
+/*
  * Every computer, in ID order, page after page (after=, limit=).  On
  * failure the message is printed and the exit status returned.  *arr_r is
  * the caller's.
@@ -317,10 +360,10 @@ vctl_is_guid(const char *s)
 static int
 vctl_computers_fetch(struct vctl *v, json_t **arr_r)
 {
-	json_t *all = json_array(), *res = NULL, *page, *c;
+	json_t *all = json_array();
 	char path[96];
 	int64_t after = 0;
-	size_t i, n;
+	size_t n = 0;
 	int rc = CTLAPI_EXIT_API;
 
 	*arr_r = NULL;
@@ -331,37 +374,13 @@ vctl_computers_fetch(struct vctl *v, json_t **arr_r)
 	do {
 		snprintf(path, sizeof(path), "/api/computers?after=%lld&limit=%d",
 			 (long long)after, VIGILCTL_COMPUTER_PAGE);
-		if (ctlapi_get(&v->api, path, 1, &res, &v->err) < 0) {
-			rc = vctl_api_fail(v);
+		if ((rc = vctl_page(v, path, "computers", "ID", &after, all, &n)) != 0)
 			goto out;
-		}
-		page = json_object_get(res, "computers");
-		if (!json_is_array(page)) {
-			rc = vctl_bad_answer(v, "a \"computers\" list");
-			goto out;
-		}
-		json_array_foreach(page, i, c)
-		{
-			/* ascending IDs are what makes after= paging end */
-			if (jint(c, "ID") <= after) {
-				rc = vctl_bad_answer(v, "computers in ascending ID order");
-				goto out;
-			}
-			after = jint(c, "ID");
-			if (json_array_append(all, c) < 0) {
-				vctl_warnx("out of memory");
-				goto out;
-			}
-		}
-		n = json_array_size(page);
-		json_decref(res);
-		res = NULL;
 	} while (n >= VIGILCTL_COMPUTER_PAGE);
 	*arr_r = all;
 	all = NULL;
 	rc = 0;
 out:
-	json_decref(res);
 	json_decref(all);
 	return rc;
 }
@@ -469,17 +488,15 @@ vctl_resolve(struct vctl *v, const char *arg, json_t **comp_r)
 
 /*
  * Events matching the options, oldest first, page after page (after=).
- * max > 0 stops after that many; keep_last > 0 keeps only the newest ones,
- * so memory stays small while every page is read.  *arr_r is the caller's.
+ * max > 0 stops after that many.  *arr_r is the caller's.
  */
 static int
-vctl_events_fetch(struct vctl *v, int64_t computer_id, int64_t max, size_t keep_last,
-		  json_t **arr_r)
+vctl_events_fetch(struct vctl *v, int64_t computer_id, int64_t max, json_t **arr_r)
 {
-	json_t *all = json_array(), *res = NULL, *page, *e;
+	json_t *all = json_array();
 	struct buf q;
-	int64_t after = 0, got = 0, want;
-	size_t i, n;
+	int64_t after = 0, want;
+	size_t n = 0;
 	int rc = CTLAPI_EXIT_API;
 
 	*arr_r = NULL;
@@ -490,8 +507,8 @@ vctl_events_fetch(struct vctl *v, int64_t computer_id, int64_t max, size_t keep_
 	}
 	for (;;) {
 		want = VIGILCTL_PAGE;
-		if (max > 0 && max - got < want)
-			want = max - got;
+		if (max > 0 && max - (int64_t)json_array_size(all) < want)
+			want = max - (int64_t)json_array_size(all);
 		buf_reset(&q);
 		buf_printf(&q, "/api/events?limit=%lld&after=%lld", (long long)want,
 			   (long long)after);
@@ -507,38 +524,12 @@ vctl_events_fetch(struct vctl *v, int64_t computer_id, int64_t max, size_t keep_
 			vctl_warnx("the events query is longer than %d bytes", VIGILCTL_MAX_QUERY);
 			goto out;
 		}
-		if (ctlapi_get(&v->api, q.data, 1, &res, &v->err) < 0) {
-			rc = vctl_api_fail(v);
+		if ((rc = vctl_page(v, q.data, "events", "systemEventID", &after, all, &n)) != 0)
 			goto out;
-		}
-		page = json_object_get(res, "events");
-		if (!json_is_array(page)) {
-			rc = vctl_bad_answer(v, "an \"events\" list");
-			goto out;
-		}
-		json_array_foreach(page, i, e)
-		{
-			int64_t id = jint(e, "systemEventID");
-			/* ascending IDs are what makes after= paging end */
-			if (id <= after) {
-				rc = vctl_bad_answer(v, "events in ascending systemEventID order");
-				goto out;
-			}
-			after = id;
-			if (json_array_append(all, e) < 0) {
-				vctl_warnx("out of memory");
-				goto out;
-			}
-			got++;
-		}
-		n = json_array_size(page);
-		json_decref(res);
-		res = NULL;
-		while (keep_last > 0 && json_array_size(all) > keep_last)
-			json_array_remove(all, 0);
-		if (n < (size_t)want || (max > 0 && got >= max))
+		rc = CTLAPI_EXIT_API;
+		if (n < (size_t)want || (max > 0 && (int64_t)json_array_size(all) >= max))
 			break;
-		if (keep_last == 0 && got >= VIGILCTL_MAX_EVENTS) {
+		if (json_array_size(all) >= VIGILCTL_MAX_EVENTS) {
 			vctl_warnx("more than %d events match; narrow the query with --since, "
 				   "--until, --id, --computer or --limit",
 				   VIGILCTL_MAX_EVENTS);
@@ -550,9 +541,35 @@ vctl_events_fetch(struct vctl *v, int64_t computer_id, int64_t max, size_t keep_
 	rc = 0;
 out:
 	buf_clear(&q);
-	json_decref(res);
 	json_decref(all);
 	return rc;
+}
+
+/* The newest n events of a computer, oldest first (order=desc, one page). */
+static int
+vctl_events_last(struct vctl *v, int64_t computer_id, int n, json_t **arr_r)
+{
+	json_t *res = NULL, *page, *out;
+	char path[128];
+	size_t i;
+
+	*arr_r = NULL;
+	snprintf(path, sizeof(path), "/api/events?computer=%lld&order=desc&limit=%d",
+		 (long long)computer_id, n);
+	if (ctlapi_get(&v->api, path, 1, &res, &v->err) < 0)
+		return vctl_api_fail(v);
+	page = json_object_get(res, "events");
+	out = json_array();
+	if (!json_is_array(page) || out == NULL) {
+		json_decref(out);
+		json_decref(res);
+		return vctl_bad_answer(v, "an \"events\" list");
+	}
+	for (i = json_array_size(page); i > 0; i--)
+		json_array_append(out, json_array_get(page, i - 1));
+	json_decref(res);
+	*arr_r = out;
+	return 0;
 }
 
 static int
@@ -698,7 +715,7 @@ cmd_computer_show(struct vctl *v)
 	}
 	id = jint(comp, "ID");
 	/* the events first, so that a failure prints nothing half done */
-	if ((rc = vctl_events_fetch(v, id, 0, VIGILCTL_SHOW_EVENTS, &events)) != 0)
+	if ((rc = vctl_events_last(v, id, VIGILCTL_SHOW_EVENTS, &events)) != 0)
 		goto out;
 	vg = json_object_get(comp, "vigil");
 	vctl_kv("Name:", jstr(comp, "hostName"));
@@ -756,7 +773,7 @@ cmd_events(struct vctl *v)
 			goto out;
 		computer_id = jint(comp, "ID");
 	}
-	if ((rc = vctl_events_fetch(v, computer_id, v->limit, 0, &events)) != 0)
+	if ((rc = vctl_events_fetch(v, computer_id, v->limit, &events)) != 0)
 		goto out;
 	if (v->given & OPT_JSON)
 		rc = vctl_print_json(events);

@@ -41,6 +41,8 @@ def test_computer_show_events_and_alerts_after_an_outage(manager, agents):
         r = ctl(manager, "computer", "show", ref)
         assert r.returncode == 0, r.stderr
         assert "Managed (Offline)" in r.stdout and c["hostGUID"] in r.stdout
+        # its latest events, the offline one among them
+        assert " 730 " in r.stdout and " 704 " in r.stdout
     r = ctl(manager, "events", "--computer", "ctl-off", "--id", "730")
     assert r.returncode == 0 and "730" in r.stdout and "Offline" in r.stdout
     r = ctl(manager, "alerts")
