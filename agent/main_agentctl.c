@@ -16,6 +16,8 @@
 #include <jansson.h>
 
 #include "activate.h"
+#include "client.h"
+#include "heartbeat.h"
 #include "ctl.h"
 #include "log.h"
 #include "state.h"
@@ -238,9 +240,10 @@ cmd_status(int argc, char **argv)
 }
 
 /*
- * Wipes the identity and the configuration so that the agent can be
- * activated again.  The manager is not told (yet): its computer stays
- * listed until the operator removes or deactivates it there.
+ * Tells the manager (which deactivates the computer: event 708), then
+ * wipes the identity and the configuration so that the agent can be
+ * activated again.  A manager that cannot be reached does not stop the
+ * reset: the operator is told to deactivate the computer there.
  */
 static int
 cmd_reset(void)
@@ -250,7 +253,32 @@ cmd_reset(void)
 	size_t i;
 	int failed = 0;
 	json_t *r;
+	struct agent_state st;
+	const char *err = NULL;
 
+	/* tell the manager first, while the identity still exists */
+	agent_state_init(&st, state_dir);
+	if (agent_state_load(&st, &err) == 0 && st.activated && !st.deactivated) {
+		struct http_client cl;
+		struct client_result res;
+
+		client_result_init(&res);
+		if (client_init(&cl) == 0 && hb_client_setup(&st, &cl) == 0) {
+			cl.timeout_s = 10;
+			if (client_request(&cl, st.manager_url, "/agent/v1/deactivate", "{}", &res) == 0 &&
+			    res.status == 200) {
+				printf("reset: the manager %s deactivated computer %s\n", st.manager_url,
+				       st.guid);
+			} else {
+				fprintf(stderr,
+					"vigil-agentctl: could not tell the manager (%s); deactivate computer %s there\n",
+					res.error[0] ? res.error : "no answer", st.guid);
+			}
+		}
+		client_clear(&cl);
+		client_result_clear(&res);
+	}
+	agent_state_clear(&st);
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		if (path_join(path, sizeof(path), state_dir, files[i]) < 0)
 			return 1;
@@ -263,8 +291,7 @@ cmd_reset(void)
 		return 1;
 	r = ask_agent("reload", 5);
 	json_decref(r);
-	printf("reset: identity and configuration removed from %s; the agent can be activated again\n"
-	       "(the manager still lists the computer: deactivate or delete it there)\n",
+	printf("reset: identity and configuration removed from %s; the agent can be activated again\n",
 	       state_dir);
 	return 0;
 }

@@ -412,6 +412,13 @@ int
 ctlapi_get(struct ctlapi *api, const char *path, int auth, json_t **json_r,
 	   struct ctlapi_err *err)
 {
+	return ctlapi_post(api, path, NULL, auth, json_r, err);
+}
+
+int
+ctlapi_post(struct ctlapi *api, const char *path, const char *post_body, int auth,
+	    json_t **json_r, struct ctlapi_err *err)
+{
 	static const char *const fixed[] = {"api-version: v1", "Accept: application/json"};
 	CURL *c = api->curl;
 	struct curl_slist *hdrs = NULL, *h;
@@ -457,7 +464,17 @@ ctlapi_get(struct ctlapi *api, const char *path, int auth, json_t **json_r,
 	}
 
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	if (post_body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post_body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(post_body));
+		if ((h = curl_slist_append(hdrs, "Content-Type: application/json")) == NULL) {
+			ctlapi_fail(err, CTLAPI_EXIT_API, "out of memory");
+			goto out;
+		}
+		hdrs = h;
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);

@@ -63,5 +63,8 @@ int ctlapi_load_key_file(struct ctlapi *api, const char *path, const char *origi
  */
 int ctlapi_get(struct ctlapi *api, const char *path, int auth, json_t **json_r,
 	       struct ctlapi_err *err);
+/* The same with a POST of post_body (JSON); NULL makes it a GET. */
+int ctlapi_post(struct ctlapi *api, const char *path, const char *post_body, int auth,
+		json_t **json_r, struct ctlapi_err *err);
 
 #endif

@@ -89,6 +89,7 @@ struct vctl {
 	const char *manager, *key_file, *ca;
 	const char *computer; /* --computer, or the argument of "computer show" */
 	int64_t event_id, since_ms, until_ms, limit;
+	int deactivate; /* "computer deactivate" rather than "computer show" */
 };
 
 struct vctl_cmd {
@@ -109,6 +110,7 @@ usage(FILE *fp)
 		"commands:\n"
 		"  computers [--json]                   computers and their status\n"
 		"  computer show NAME|GUID|ID [--json]  one computer and its last %d events\n"
+		"  computer deactivate NAME|GUID|ID     revoke its certificate, free it (event 708)\n"
 		"  events [--computer NAME|GUID|ID] [--id N] [--since T] [--until T]\n"
 		"         [--limit N] [--wide] [--json] system events, oldest first\n"
 		"  alerts [--all] [--wide] [--json]     open alerts (--all: cleared ones too)\n"
@@ -697,6 +699,29 @@ vctl_show_interfaces(const json_t *comp)
 	buf_clear(&ips);
 }
 
+/* computer deactivate: the certificate stops working at once. */
+static int
+vctl_deactivate(struct vctl *v)
+{
+	json_t *comp = NULL, *res = NULL;
+	char path[96];
+	int rc;
+
+	if ((rc = vctl_resolve(v, v->computer, &comp)) != 0)
+		return rc;
+	snprintf(path, sizeof(path), "/api/computers/%lld/deactivate", (long long)jint(comp, "ID"));
+	if (ctlapi_post(&v->api, path, "{}", 1, &res, &v->err) < 0) {
+		json_decref(comp);
+		return vctl_api_fail(v);
+	}
+	printf("deactivated %s (ID %lld, GUID %s): its certificate no longer works; the agent "
+	       "stops at its next contact\n",
+	       jstr(comp, "hostName"), (long long)jint(comp, "ID"), jstr(comp, "hostGUID"));
+	json_decref(res);
+	json_decref(comp);
+	return 0;
+}
+
 static int
 cmd_computer_show(struct vctl *v)
 {
@@ -706,6 +731,8 @@ cmd_computer_show(struct vctl *v)
 	int64_t deadline, id;
 	int rc;
 
+	if (v->deactivate)
+		return vctl_deactivate(v);
 	buf_init(&st, VIGILCTL_MAX_TEXT);
 	if ((rc = vctl_resolve(v, v->computer, &comp)) != 0)
 		goto out;
@@ -899,7 +926,8 @@ out:
 
 static const struct vctl_cmd vctl_cmds[] = {
 	{"computers", "computers [--json]", OPT_JSON, 0, 1, cmd_computers},
-	{"computer", "computer show NAME|GUID|ID [--json]", OPT_JSON, 2, 1, cmd_computer_show},
+	{"computer", "computer show|deactivate NAME|GUID|ID [--json]", OPT_JSON, 2, 1,
+	 cmd_computer_show},
 	{"events",
 	 "events [--computer X] [--id N] [--since T] [--until T] [--limit N] [--wide] [--json]",
 	 OPT_JSON | OPT_WIDE | OPT_COMPUTER | OPT_ID | OPT_SINCE | OPT_UNTIL | OPT_LIMIT, 0, 1,
@@ -1021,11 +1049,14 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 		return CTLAPI_EXIT_USAGE;
 	}
 	if (v->cmd->run == cmd_computer_show) {
-		if (strcmp(argv[optind + 1], "show") != 0 || argv[optind + 2][0] == '\0') {
+		if ((strcmp(argv[optind + 1], "show") != 0 &&
+		     strcmp(argv[optind + 1], "deactivate") != 0) ||
+		    argv[optind + 2][0] == '\0') {
 			vctl_warnx("usage: vigilctl %s", v->cmd->usage);
 			return CTLAPI_EXIT_USAGE;
 		}
 		v->computer = argv[optind + 2];
+		v->deactivate = strcmp(argv[optind + 1], "deactivate") == 0;
 	}
 	bad = v->given & ~(v->cmd->opts | OPT_GLOBAL);
 	if (bad != 0) {

@@ -305,6 +305,18 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 	reply_json(resp, 200, out);
 }
 
+/* vigil-agentctl reset tells the manager before it forgets its identity. */
+static void
+handle_deactivate(struct mgr *m, struct conn *c, struct http_response *resp)
+{
+	struct computer *comp = authenticate_agent(m, c, resp);
+
+	if (comp == NULL)
+		return;
+	status_deactivate(m, comp, "by a reset on the host, from", c->peer_ip);
+	reply_json(resp, 200, json_pack("{s:s, s:s}", "status", status_text(comp), "guid", comp->guid));
+}
+
 void
 agentsvc_handle(struct mgr *m, struct conn *c, struct http_request *req,
 		struct http_response *resp)
@@ -325,15 +337,18 @@ agentsvc_handle(struct mgr *m, struct conn *c, struct http_request *req,
 		buf_puts(&resp->body, m->ca.cert_pem);
 		return;
 	}
-	if (strcmp(path, "/agent/v1/activate") == 0 || strcmp(path, "/agent/v1/heartbeat") == 0) {
+	if (strcmp(path, "/agent/v1/activate") == 0 || strcmp(path, "/agent/v1/heartbeat") == 0 ||
+	    strcmp(path, "/agent/v1/deactivate") == 0) {
 		if (strcmp(method, "POST") != 0) {
 			http_error(resp, 405, "method_not_allowed", "use POST");
 			return;
 		}
-		if (path[10] == 'a')
+		if (strcmp(path, "/agent/v1/activate") == 0)
 			handle_activate(m, c, req, resp);
-		else
+		else if (strcmp(path, "/agent/v1/heartbeat") == 0)
 			handle_heartbeat(m, c, req, resp);
+		else
+			handle_deactivate(m, c, resp);
 		return;
 	}
 	http_error(resp, 404, "not_found", "no such endpoint: %s %s", method, path);

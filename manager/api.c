@@ -273,12 +273,63 @@ api_healthz(struct mgr *m, struct http_response *resp)
 				  "apiPort", m->api_srv.port, "caFingerprint", m->ca.fingerprint));
 }
 
+/*
+ * /api/computers/{ID|GUID}: GET shows it; POST .../deactivate revokes its
+ * certificate at once (later heartbeats are refused with 770) and frees it.
+ */
+static void
+api_computer_item(struct mgr *m, struct conn *conn, const char *method, const char *rest,
+		  struct http_response *resp)
+{
+	struct computer *comp = NULL;
+	const char *slash = strchr(rest, '/');
+	char ref[GUID_LEN + 1];
+	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+	int64_t id;
+
+	if (n < sizeof(ref)) {
+		memcpy(ref, rest, n);
+		ref[n] = '\0';
+		if (parse_i64(ref, 1, INT64_MAX, &id) == 0)
+			comp = registry_by_id(&m->reg, id);
+		else
+			comp = registry_by_guid(&m->reg, ref);
+	}
+	if (comp == NULL) {
+		http_error(resp, 404, "unknown_computer", "no computer with ID or GUID \"%.*s\"",
+			   (int)(n > 64 ? 64 : n), rest);
+		return;
+	}
+	if (slash == NULL) {
+		if (strcmp(method, "GET") != 0) {
+			http_error(resp, 405, "method_not_allowed", "use GET");
+			return;
+		}
+		api_reply(resp, api_computer_json(m, comp));
+		return;
+	}
+	if (strcmp(slash, "/deactivate") != 0) {
+		http_error(resp, 404, "not_found", "no such resource under the computer: %s", slash);
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		http_error(resp, 405, "method_not_allowed", "use POST");
+		return;
+	}
+	if (comp->state == COMPUTER_DEACTIVATED) {
+		http_error(resp, 409, "already_deactivated", "computer %s is already deactivated",
+			   comp->hostname);
+		return;
+	}
+	status_deactivate(m, comp, "by the operator through the REST API from", conn->peer_ip);
+	api_reply(resp, api_computer_json(m, comp));
+}
+
 void
 api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_response *resp)
 {
 	char path[256];
 	const char *method = httpreq_method_name(req), *key, *ver;
-	int64_t id;
 
 	if (httpreq_path(req, path, sizeof(path)) < 0) {
 		http_error(resp, 404, "not_found", "no such resource");
@@ -309,24 +360,16 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 		http_error(resp, 400, "bad_api_version", "api-version \"%s\" is not supported; use v1", ver);
 		return;
 	}
+	if (strncmp(path, "/api/computers/", 15) == 0) {
+		api_computer_item(m, c, method, path + 15, resp);
+		return;
+	}
 	if (strcmp(method, "GET") != 0) {
 		http_error(resp, 405, "method_not_allowed", "%s is not supported on %s", method, path);
 		return;
 	}
 	if (strcmp(path, "/api/computers") == 0) {
 		api_computers(m, req, resp);
-	} else if (strncmp(path, "/api/computers/", 15) == 0) {
-		struct computer *comp = NULL;
-		if (parse_i64(path + 15, 1, INT64_MAX, &id) == 0)
-			comp = registry_by_id(&m->reg, id);
-		else
-			comp = registry_by_guid(&m->reg, path + 15);
-		if (comp == NULL) {
-			http_error(resp, 404, "unknown_computer", "no computer with ID or GUID \"%s\"",
-				   path + 15);
-			return;
-		}
-		api_reply(resp, api_computer_json(m, comp));
 	} else if (strcmp(path, "/api/events") == 0 || strcmp(path, "/api/systemevents") == 0) {
 		api_events(m, req, resp);
 	} else if (strcmp(path, "/api/alerts") == 0) {

@@ -20,6 +20,7 @@ static const struct event_def ev_catalogue[] = {
 	{EV_COMPUTER_CREATED, "Computer Created", EV_INFO, "A computer was added to the manager (by activation)."},
 	{EV_COMPUTER_UPDATED, "Computer Updated", EV_INFO, "A computer's host facts (host name, platform, agent version) changed."},
 	{EV_ACTIVATED, "Agent Activated", EV_INFO, "The agent was activated and received its identity."},
+	{EV_DEACTIVATED, "Agent Deactivated", EV_INFO, "The computer was deactivated (by the operator, or by a reset on the host); its certificate no longer works."},
 	{EV_OFFLINE, "Offline", EV_ERROR, "More heartbeats were missed than the policy allows. The agent keeps protecting the host with its last configuration."},
 	{EV_BACK_ONLINE, "Back Online", EV_INFO, "A heartbeat arrived from a computer that was offline."},
 	{EV_HEARTBEAT_REJECTED, "Agent Heartbeat Rejected", EV_WARNING, "A heartbeat was refused (revoked, expired or superseded certificate, deactivated computer); the description says why."},

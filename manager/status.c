@@ -106,6 +106,19 @@ status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *
 	status_schedule(m, c, now_mono);
 }
 
+void
+status_deactivate(struct mgr *m, struct computer *c, const char *by, const char *from)
+{
+	c->state = COMPUTER_DEACTIVATED;
+	c->offline = 0;
+	deadline_remove(&m->deadlines, &c->deadline);
+	/* a computer that is no longer managed cannot be "offline" */
+	alert_clear(m, &alert_computer_offline, c);
+	store_mark_row(&m->store, c);
+	event_record(m, EV_DEACTIVATED, c, "deactivated %s %s; certificate %s revoked", by, from,
+		     c->cert_serial);
+}
+
 static void
 status_go_offline(struct mgr *m, struct computer *c, int64_t now_mono)
 {

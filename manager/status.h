@@ -29,6 +29,12 @@ void status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64
 /* An authenticated heartbeat from c. */
 void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
 		      const char *peer_ip, int64_t now_wall, int64_t now_mono);
+/*
+ * Deactivates c: its certificate stops working at once (heartbeats are
+ * refused with 770), its deadline and offline alert go, event 708 records
+ * who did it ("<by> <from>").
+ */
+void status_deactivate(struct mgr *m, struct computer *c, const char *by, const char *from);
 /* Expires due deadlines; returns the number of computers that went offline. */
 int status_tick(struct mgr *m, int64_t now_mono);
 /* The wall-clock time at which c goes offline if silent, or 0 when it cannot. */

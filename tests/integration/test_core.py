@@ -369,19 +369,69 @@ def test_heartbeat_without_interfaces_keeps_them_and_deadline_is_ahead(manager, 
     assert abs(after["vigil"]["offlineDeadline"] - (after["lastAgentCommunication"] + window_ms)) <= 2
 
 
-def test_agent_reset_forgets_identity(manager, agents):
+def test_agent_reset_tells_the_manager_and_forgets_identity(manager, agents):
     a = agents("resetme")
+    c = wait_until(lambda: manager.computer("resetme"))
     wait_until(lambda: manager.status("resetme") == "Managed (Online)")
     r = a.ctl("reset")
+    assert "reset: the manager https://127.0.0.1:%d/ deactivated computer %s" % (
+        manager.agent_port, c["hostGUID"]) in r.stdout
     assert "can be activated again" in r.stdout
     for f in ("agent.json", "identity.key", "identity.crt"):
         assert not os.path.exists(os.path.join(a.dir, f))
     st = a.ctl("status", check=False)
     assert st.returncode == 1 and "activated:      no" in st.stdout
-    # the agent stops heartbeating: the manager sees it go offline
-    wait_until(lambda: manager.status("resetme") == "Managed (Offline)", timeout=10)
+    assert manager.status("resetme") == "Deactivated"
+    ev = manager.events(id=708, computer=c["ID"])
+    assert len(ev) == 1 and "by a reset on the host" in ev[0]["description"]
     a.activate()
-    wait_until(lambda: len([c for c in manager.computers() if c["hostName"] == "resetme"]) == 2)
+    wait_until(lambda: len([x for x in manager.computers() if x["hostName"] == "resetme"]) == 2)
+    # a deactivated computer never goes offline: no deadline, no alert
+    old = [x for x in manager.computers() if x["hostGUID"] == c["hostGUID"]][0]
+    assert old["vigil"]["offlineDeadline"] == 0
+    assert not manager.events(id=730)
+
+
+def test_reset_without_a_manager_still_resets(tmp_path):
+    m = Manager(tmp_path).start()
+    a = Agent(m, tmp_path, "lonely").start()
+    try:
+        a.activate()
+        m.stop()
+        r = a.ctl("reset")
+        assert "could not tell the manager" in r.stderr and "deactivate computer" in r.stderr
+        assert not os.path.exists(os.path.join(a.dir, "agent.json"))
+    finally:
+        a.stop()
+
+
+def test_operator_deactivates_a_computer(manager, agents):
+    a = agents("retired")
+    c = wait_until(lambda: manager.computer("retired"))
+    wait_until(lambda: manager.status("retired") == "Managed (Online)")
+    from test_vigilctl import ctl
+    r = ctl(manager, "computer", "deactivate", "retired")
+    assert r.returncode == 0, r.stderr
+    assert "deactivated retired (ID %d" % c["ID"] in r.stdout
+    assert manager.status("retired") == "Deactivated"
+    assert manager.computer("retired")["computerStatus"]["agentStatus"] == "inactive"
+    ev = manager.events(id=708, computer=c["ID"])
+    assert len(ev) == 1 and "by the operator through the REST API" in ev[0]["description"]
+    # the certificate no longer works: the agent's next heartbeat is refused
+    # and it stops heartbeating
+    wait_until(lambda: "deactivated by the manager" in a.ctl("status", check=False).stdout,
+               what="agent learns it was deactivated")
+    assert a.ctl("status", check=False).returncode == 1
+    assert wait_until(lambda: [e for e in manager.events(id=770, computer=c["ID"])
+                               if "computer_deactivated" in e["description"]])
+    hb = a.ctl("heartbeat", check=False)
+    assert hb.returncode == 1 and "deactivated" in hb.stderr
+    # twice is a conflict, with a sentence
+    with pytest.raises(ApiError) as e:
+        manager.api("/api/computers/%d/deactivate" % c["ID"], method="POST")
+    assert e.value.status == 409 and "already deactivated" in e.value.body
+    # and it never goes offline
+    assert not manager.events(id=730)
 
 
 def test_bad_query_values_are_refused_not_ignored(manager):

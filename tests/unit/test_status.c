@@ -201,6 +201,27 @@ test_deactivated_text(void **state)
 	assert_false(c->offline);
 }
 
+static void
+test_deactivate_clears_deadline_and_alert(void **state)
+{
+	struct fixture *f = *state;
+	struct mgr *m = &f->m;
+	struct computer *c = add_computer(m, "retire", 0);
+
+	assert_int_equal(status_tick(m, 30000), 1);
+	assert_non_null(alert_find_open(m, &alert_computer_offline, c->id));
+	status_deactivate(m, c, "by a test from", "here");
+	assert_string_equal(status_text(c), "Deactivated");
+	assert_null(alert_find_open(m, &alert_computer_offline, c->id));
+	assert_int_equal(events_with_id(m, 708), 1);
+	assert_int_equal(events_with_id(m, 192), 1);
+	/* and no new deadline: a live one is removed too */
+	c = add_computer(m, "retire2", 0);
+	status_deactivate(m, c, "by a test from", "here");
+	assert_int_equal(status_next_deadline(m), -1);
+	assert_int_equal(status_tick(m, 1000000), 0);
+}
+
 int
 main(void)
 {
@@ -211,6 +232,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_many_computers_expire_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlimited_never_offline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deactivated_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deactivate_clears_deadline_and_alert, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
