@@ -34,7 +34,8 @@ act_confirm(const char *fpr)
 }
 
 int
-activate_run(struct agent_state *st, const struct activate_opts *o, char *err, size_t errsize)
+activate_run(struct agent_state *st, const struct activate_opts *o,
+	     struct activate_outcome *out, char *err, size_t errsize)
 {
 	struct http_client cl;
 	struct client_result r;
@@ -47,6 +48,7 @@ activate_run(struct agent_state *st, const struct activate_opts *o, char *err, s
 	const char *guid, *certpem, *capem;
 	int ret = -1;
 
+	memset(out, 0, sizeof(*out));
 	client_result_init(&r);
 	if (client_init(&cl) < 0) {
 		snprintf(err, errsize, "cannot initialise libcurl");
@@ -65,6 +67,11 @@ activate_run(struct agent_state *st, const struct activate_opts *o, char *err, s
 	cl.insecure = 1;
 	if (client_request(&cl, o->url, "/agent/v1/ca", NULL, &r) < 0 || r.status != 200) {
 		snprintf(err, errsize, "cannot fetch the manager's CA certificate: %s", r.error);
+		/* with a pin there is nothing to confirm: a later try may reach it */
+		if (o->ca_fingerprint) {
+			out->retryable = 1;
+			str_copy(out->trusted_fingerprint, pin, sizeof(out->trusted_fingerprint));
+		}
 		goto out;
 	}
 	ca = pki_cert_parse(r.body.data, r.body.len);
@@ -114,15 +121,20 @@ activate_run(struct agent_state *st, const struct activate_opts *o, char *err, s
 	}
 	cl.insecure = 0;
 	str_copy(cl.ca, path, sizeof(cl.ca));
+	/* from here on every failure is worth another try with this CA pinned */
+	str_copy(out->trusted_fingerprint, fpr, sizeof(out->trusted_fingerprint));
+	out->retryable = 1;
 	if (client_request(&cl, o->url, "/agent/v1/activate", body, &r) < 0) {
 		snprintf(err, errsize, "cannot reach the manager: %s", r.error);
 		goto out;
 	}
 	if (r.status != 200) {
-		char msg[512], code[64];
+		char msg[512];
+		out->http_status = r.status;
+		client_error_code(&r, out->code, sizeof(out->code));
 		snprintf(err, errsize, "%s (HTTP %ld, %s)",
 			 client_error_message(&r, msg, sizeof(msg)) ? msg : "activation refused",
-			 r.status, client_error_code(&r, code, sizeof(code)));
+			 r.status, out->code);
 		goto out;
 	}
 	resp = json_loadb(r.body.data, r.body.len, 0, &je);
@@ -169,6 +181,7 @@ activate_run(struct agent_state *st, const struct activate_opts *o, char *err, s
 		goto out;
 	}
 	st->activated = 1;
+	out->retryable = 0;
 	ret = 0;
 out:
 	if (keypem != NULL) {

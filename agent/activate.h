@@ -8,6 +8,7 @@
 #define VIGIL_ACTIVATE_H
 
 #include "client.h"
+#include "pki.h"
 #include "state.h"
 
 struct activate_opts {
@@ -20,8 +21,15 @@ struct activate_opts {
 	int64_t clock_offset_ms;
 };
 
-/* 0 on success; -1 with a sentence in err (stage/status in res). */
-int activate_run(struct agent_state *st, const struct activate_opts *o, char *err,
-		 size_t errsize);
+struct activate_outcome {
+	int retryable; /* the manager refused or could not be reached: try again later */
+	char trusted_fingerprint[PKI_FPR_LEN]; /* the CA to pin for the retries */
+	long http_status;
+	char code[64]; /* the manager's error code, or "" */
+};
+
+/* 0 on success; -1 with a sentence in err and what to do next in out. */
+int activate_run(struct agent_state *st, const struct activate_opts *o,
+		 struct activate_outcome *out, char *err, size_t errsize);
 
 #endif

@@ -19,11 +19,13 @@
 
 #include <jansson.h>
 
+#include "activate.h"
 #include "client.h"
 #include "ctl.h"
 #include "heartbeat.h"
 #include "hostinfo.h"
 #include "log.h"
+#include "retry.h"
 #include "state.h"
 #include "util.h"
 
@@ -43,6 +45,9 @@ struct agent {
 	struct http_client cl;
 	struct hb_status hs;
 	int64_t next_hb_mono; /* -1: none scheduled */
+	int pending;	      /* an activation to retry (retry.h) */
+	struct pending_activation pa;
+	char retry_result[600]; /* the outcome of the last retry, for status */
 	int64_t started_ms;
 	char load_error[256];
 };
@@ -68,6 +73,11 @@ agent_reload(struct agent *a)
 	hb_client_setup(&a->st, &a->cl);
 	memset(&a->hs.last_message, 0, sizeof(a->hs.last_message));
 	a->hs.failures = 0;
+	a->pending = !a->st.activated && retry_load(&a->st, &a->pa) == 1;
+	if (a->pending)
+		log_info("activation pending: %lld attempts left, next in about %lld s",
+			 (long long)a->pa.attempts_left,
+			 (long long)((a->pa.next_at_ms - now_ms()) / 1000));
 	if (a->st.activated && !a->st.deactivated) {
 		a->next_hb_mono = mono_ms(); /* first heartbeat at once */
 		log_info("activated as %s with manager %s; heartbeat every %lld s", a->st.guid,
@@ -101,6 +111,50 @@ agent_heartbeat(struct agent *a)
 	a->next_hb_mono = a->st.deactivated ? -1 : mono_ms() + delay;
 }
 
+/* One retry of a refused activation (the schedule lives in the file). */
+static void
+agent_retry_activation(struct agent *a)
+{
+	struct activate_opts o;
+	struct activate_outcome out;
+	char err[1024];
+
+	memset(&o, 0, sizeof(o));
+	o.url = a->pa.url;
+	o.token = a->pa.token;
+	o.hostname = a->pa.hostname;
+	o.description = a->pa.description;
+	o.ca_fingerprint = a->pa.ca_fingerprint;
+	o.clock_offset_ms = a->hs.clock_offset_ms;
+	a->pa.attempts_left--;
+	if (activate_run(&a->st, &o, &out, err, sizeof(err)) == 0) {
+		retry_remove(&a->st);
+		snprintf(a->retry_result, sizeof(a->retry_result), "activated on a retry as %s",
+			 a->st.guid);
+		log_info("activation retry succeeded: GUID %s", a->st.guid);
+		agent_reload(a);
+		return;
+	}
+	str_copy(a->pa.last_error, err, sizeof(a->pa.last_error));
+	if (!out.retryable || a->pa.attempts_left <= 0) {
+		snprintf(a->retry_result, sizeof(a->retry_result),
+			 "activation failed for good: %.500s", err);
+		log_error("activation failed: %s; no attempts left, giving up "
+			  "(run vigil-agentctl activate again)",
+			  err);
+		retry_remove(&a->st);
+		a->pending = 0;
+		return;
+	}
+	a->pa.next_at_ms = now_ms() + retry_delay_ms(a->pa.retry_interval, rand_below(UINT64_MAX));
+	snprintf(a->retry_result, sizeof(a->retry_result), "%.500s", err);
+	log_warn("activation failed: %s; %lld attempts left; will retry in about %lld seconds", err,
+		 (long long)a->pa.attempts_left, (long long)a->pa.retry_interval);
+	if (retry_save(&a->st, &a->pa) < 0)
+		log_error("cannot write %s/%s: the retries stop at the next restart", a->st.dir,
+			  RETRY_FILE);
+}
+
 static json_t *
 agent_status_json(struct agent *a)
 {
@@ -122,6 +176,16 @@ agent_status_json(struct agent *a)
 
 	if (o != NULL && a->st.deactivated)
 		json_object_set_new(o, "deactivated_reason", json_string(a->st.deactivated_reason));
+	if (o != NULL && a->pending)
+		json_object_set_new(o, "pending_activation",
+				    json_pack("{s:s, s:I, s:I, s:I, s:s}", "manager_url", a->pa.url,
+					      "attempts_left", (json_int_t)a->pa.attempts_left,
+					      "next_attempt_in_ms",
+					      (json_int_t)(a->pa.next_at_ms - now_ms()),
+					      "retry_interval", (json_int_t)a->pa.retry_interval,
+					      "last_error", a->pa.last_error));
+	if (o != NULL && a->retry_result[0])
+		json_object_set_new(o, "last_activation_retry", json_string(a->retry_result));
 	return o;
 }
 
@@ -230,6 +294,11 @@ main(int argc, char **argv)
 			int64_t d = a.next_hb_mono - now;
 			timeout = d < 0 ? 0 : d > 1000 ? 1000 : (int)d;
 		}
+		if (a.pending) {
+			int64_t d = a.pa.next_at_ms - now_ms();
+			if (d < timeout)
+				timeout = d < 0 ? 0 : (int)d;
+		}
 		if (poll(&pfd, 1, timeout) > 0)
 			agent_ctl(&a, lfd);
 		if (reload_requested) {
@@ -238,6 +307,8 @@ main(int argc, char **argv)
 		}
 		if (a.next_hb_mono >= 0 && mono_ms() >= a.next_hb_mono)
 			agent_heartbeat(&a);
+		if (a.pending && now_ms() >= a.pa.next_at_ms)
+			agent_retry_activation(&a);
 	}
 	log_info("stopping (signal %d)", (int)stop_requested);
 	close(lfd);

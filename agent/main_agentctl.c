@@ -18,6 +18,7 @@
 #include "activate.h"
 #include "client.h"
 #include "heartbeat.h"
+#include "retry.h"
 #include "ctl.h"
 #include "log.h"
 #include "state.h"
@@ -31,7 +32,7 @@ usage(FILE *fp)
 	fprintf(fp,
 		"usage: vigil-agentctl [-d DIR] COMMAND\n"
 		"  activate https://MANAGER:4120/ token:TOKEN [hostname:NAME] [description:TEXT]\n"
-		"           [--ca-fingerprint SHA256 | --yes]\n"
+		"           [--ca-fingerprint SHA256 | --yes] [--retry-interval S] [--max-retries N]\n"
 		"                    activate this agent against the manager\n"
 		"  heartbeat         send a heartbeat now\n"
 		"  status [--json]   activation, manager, GUID and the last heartbeat\n"
@@ -65,11 +66,13 @@ static int
 cmd_activate(int argc, char **argv)
 {
 	struct activate_opts o;
+	struct activate_outcome out;
+	struct pending_activation pa;
 	struct agent_state st;
 	const char *errstr = NULL;
 	char err[1024];
 	int i;
-	int64_t v;
+	int64_t v, retry_interval = RETRY_DEFAULT_INTERVAL, max_retries = RETRY_DEFAULT_MAX;
 	json_t *r;
 
 	memset(&o, 0, sizeof(o));
@@ -77,10 +80,25 @@ cmd_activate(int argc, char **argv)
 	/* dsa_control style words and options in any order */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		if ((strcmp(a, "--ca-fingerprint") == 0 || strcmp(a, "--clock-offset") == 0) &&
+		if ((strcmp(a, "--ca-fingerprint") == 0 || strcmp(a, "--clock-offset") == 0 ||
+		     strcmp(a, "--retry-interval") == 0 || strcmp(a, "--max-retries") == 0) &&
 		    i + 1 == argc) {
 			fprintf(stderr, "vigil-agentctl: %s needs a value\n", a);
 			return 2;
+		}
+		if (strcmp(a, "--retry-interval") == 0) {
+			if (parse_i64(argv[++i], 1, 3600, &retry_interval) < 0) {
+				fprintf(stderr, "vigil-agentctl: --retry-interval: seconds from 1 to 3600\n");
+				return 2;
+			}
+			continue;
+		}
+		if (strcmp(a, "--max-retries") == 0) {
+			if (parse_i64(argv[++i], 0, 100, &max_retries) < 0) {
+				fprintf(stderr, "vigil-agentctl: --max-retries: a number from 0 to 100\n");
+				return 2;
+			}
+			continue;
 		}
 		if (strcmp(a, "--ca-fingerprint") == 0) {
 			o.ca_fingerprint = argv[++i];
@@ -137,8 +155,42 @@ cmd_activate(int argc, char **argv)
 	}
 	agent_state_clear(&st);
 	agent_state_init(&st, state_dir);
-	if (activate_run(&st, &o, err, sizeof(err)) < 0) {
+	retry_remove(&st); /* a new activation replaces any pending one */
+	if (activate_run(&st, &o, &out, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vigil-agentctl: activation failed: %s\n", err);
+		if (!out.retryable || max_retries == 0) {
+			agent_state_clear(&st);
+			return 1;
+		}
+		/* the agent retries by itself, also across its own restarts */
+		memset(&pa, 0, sizeof(pa));
+		str_copy(pa.url, o.url, sizeof(pa.url));
+		str_copy(pa.token, o.token, sizeof(pa.token));
+		str_copy(pa.hostname, o.hostname, sizeof(pa.hostname));
+		str_copy(pa.description, o.description, sizeof(pa.description));
+		str_copy(pa.ca_fingerprint, out.trusted_fingerprint, sizeof(pa.ca_fingerprint));
+		str_copy(pa.last_error, err, sizeof(pa.last_error));
+		pa.retry_interval = retry_interval;
+		pa.attempts_left = max_retries;
+		/* the first retry after about 10 s, sooner when the interval is shorter */
+		pa.next_at_ms = now_ms() + (retry_interval * 1000 < RETRY_FIRST_MS
+						    ? retry_interval * 1000
+						    : RETRY_FIRST_MS);
+		if (retry_save(&st, &pa) < 0) {
+			fprintf(stderr, "vigil-agentctl: cannot write %s/%s; no retries\n", state_dir,
+				RETRY_FILE);
+			agent_state_clear(&st);
+			return 1;
+		}
+		fprintf(stderr,
+			"Operation failed, %lld attempts left; will retry in about %lld seconds, then "
+			"every %lld seconds\n",
+			(long long)max_retries, (long long)((pa.next_at_ms - now_ms() + 500) / 1000),
+			(long long)retry_interval);
+		r = ask_agent("reload", 5);
+		if (r == NULL)
+			fprintf(stderr, "note: vigil-agent is not running; the retries start when it does\n");
+		json_decref(r);
 		agent_state_clear(&st);
 		return 1;
 	}
@@ -159,7 +211,21 @@ print_status(json_t *s, int from_daemon)
 	json_t *hb = json_object_get(s, "last_heartbeat");
 
 	if (!json_is_true(json_object_get(s, "activated"))) {
+		json_t *p = json_object_get(s, "pending_activation");
 		printf("activated:      no\n");
+		if (p != NULL)
+			printf("activation:     retrying with %s: %lld attempts left, next in about "
+			       "%lld s (every %lld s)\n"
+			       "last error:     %s\n",
+			       json_string_value(json_object_get(p, "manager_url")),
+			       (long long)json_integer_value(json_object_get(p, "attempts_left")),
+			       (long long)(json_integer_value(json_object_get(p, "next_attempt_in_ms")) /
+					   1000),
+			       (long long)json_integer_value(json_object_get(p, "retry_interval")),
+			       json_string_value(json_object_get(p, "last_error")));
+		else if (json_object_get(s, "last_activation_retry") != NULL)
+			printf("last retry:     %s\n",
+			       json_string_value(json_object_get(s, "last_activation_retry")));
 		return;
 	}
 	printf("activated:      %s\n", json_is_true(json_object_get(s, "deactivated"))
@@ -248,7 +314,8 @@ cmd_status(int argc, char **argv)
 static int
 cmd_reset(void)
 {
-	static const char *const files[] = {"agent.json", "identity.key", "identity.crt", "ca.crt"};
+	static const char *const files[] = {"agent.json", "identity.key", "identity.crt", "ca.crt",
+					    RETRY_FILE};
 	char path[PATH_MAX];
 	size_t i;
 	int failed = 0;

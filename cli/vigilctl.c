@@ -56,6 +56,9 @@ enum vctl_opt {
 	OPT_ALL = 1 << 11,
 	OPT_HELP = 1 << 12,
 	OPT_VERSION = 1 << 13,
+	OPT_SEATS = 1 << 14,
+	OPT_MODULES = 1 << 15,
+	OPT_EXPIRES = 1 << 16,
 };
 
 #define OPT_GLOBAL (OPT_MANAGER | OPT_KEY_FILE | OPT_CA | OPT_NO_VERIFY_NAME)
@@ -75,6 +78,9 @@ static const struct option vctl_longopts[] = {
 	{"all", no_argument, NULL, OPT_ALL},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"seats", required_argument, NULL, OPT_SEATS},
+	{"modules", required_argument, NULL, OPT_MODULES},
+	{"expires", required_argument, NULL, OPT_EXPIRES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -90,6 +96,10 @@ struct vctl {
 	const char *computer; /* --computer, or the argument of "computer show" */
 	int64_t event_id, since_ms, until_ms, limit;
 	int deactivate; /* "computer deactivate" rather than "computer show" */
+	const char *power; /* "computer power NAME stopped|running" */
+	const char *license_action; /* "add" or "show" */
+	int64_t seats;
+	const char *modules, *expires;
 };
 
 struct vctl_cmd {
@@ -111,6 +121,9 @@ usage(FILE *fp)
 		"  computers [--json]                   computers and their status\n"
 		"  computer show NAME|GUID|ID [--json]  one computer and its last %d events\n"
 		"  computer deactivate NAME|GUID|ID     revoke its certificate, free it (event 708)\n"
+		"  computer power NAME stopped|running  set the VM's power state (seats follow)\n"
+		"  license show [--json]                seats: total, used, free, who holds them\n"
+		"  license add --seats N [--modules LIST] [--expires DATE]\n"
 		"  events [--computer NAME|GUID|ID] [--id N] [--since T] [--until T]\n"
 		"         [--limit N] [--wide] [--json] system events, oldest first\n"
 		"  alerts [--all] [--wide] [--json]     open alerts (--all: cleared ones too)\n"
@@ -699,6 +712,135 @@ vctl_show_interfaces(const json_t *comp)
 	buf_clear(&ips);
 }
 
+/* computer power NAME stopped|running */
+static int
+vctl_power(struct vctl *v)
+{
+	json_t *comp = NULL, *res = NULL;
+	char path[96], body[32];
+	const char *st;
+	int rc;
+
+	if ((rc = vctl_resolve(v, v->computer, &comp)) != 0)
+		return rc;
+	snprintf(path, sizeof(path), "/api/computers/%lld/power", (long long)jint(comp, "ID"));
+	snprintf(body, sizeof(body), "{\"state\":\"%s\"}", v->power);
+	if (ctlapi_post(&v->api, path, body, 1, &res, &v->err) < 0) {
+		json_decref(comp);
+		return vctl_api_fail(v);
+	}
+	st = json_string_value(json_array_get(
+		json_object_get(json_object_get(res, "computerStatus"), "agentStatusMessages"), 0));
+	printf("%s (ID %lld): %s\n", jstr(comp, "hostName"), (long long)jint(comp, "ID"),
+	       st ? st : v->power);
+	json_decref(res);
+	json_decref(comp);
+	return 0;
+}
+
+static int
+vctl_license_print(struct vctl *v, json_t *res)
+{
+	json_t *seats = json_object_get(res, "seats"), *l, *h;
+	size_t i;
+
+	if (v->given & OPT_JSON)
+		return vctl_print_json(res);
+	if (json_is_true(json_object_get(seats, "unlimited"))) {
+		printf("no license added: seats are unlimited (%lld in use)\n",
+		       (long long)jint(seats, "used"));
+	} else {
+		printf("seats: %lld total, %lld used, %lld free\n", (long long)jint(seats, "total"),
+		       (long long)jint(seats, "used"), (long long)jint(seats, "free"));
+	}
+	json_array_foreach(json_object_get(res, "licenses"), i, l)
+	{
+		char when[40];
+		struct buf mods;
+		json_t *exp = json_object_get(l, "expires");
+
+		buf_init(&mods, VIGILCTL_MAX_TEXT);
+		vctl_join(json_object_get(l, "modules"), ",", &mods);
+		if (json_is_integer(exp))
+			fmt_time_ms(json_integer_value(exp), when, sizeof(when));
+		printf("license %lld: %lld seats, modules %s, %s%s%s\n", (long long)jint(l, "ID"),
+		       (long long)jint(l, "seats"), mods.len ? buf_cstr(&mods) : "all",
+		       json_is_integer(exp) ? "expires " : "no expiry",
+		       json_is_integer(exp) ? when : "",
+		       json_is_true(json_object_get(l, "expired")) ? " (EXPIRED)" : "");
+		buf_clear(&mods);
+	}
+	if (json_array_size(json_object_get(res, "holders")) > 0) {
+		printf("held by:");
+		json_array_foreach(json_object_get(res, "holders"), i, h)
+			printf(" %s (ID %lld)", jstr(h, "hostName"), (long long)jint(h, "ID"));
+		printf("\n");
+	}
+	return 0;
+}
+
+/* license show | license add --seats N [--modules a,b] [--expires DATE] */
+static int
+cmd_license(struct vctl *v)
+{
+	json_t *res = NULL, *body, *mods;
+	char *text;
+	int rc;
+
+	if (strcmp(v->license_action, "show") == 0) {
+		if (ctlapi_get(&v->api, "/api/licenses", 1, &res, &v->err) < 0)
+			return vctl_api_fail(v);
+		rc = vctl_license_print(v, res);
+		json_decref(res);
+		return rc;
+	}
+	mods = json_array();
+	if (v->modules != NULL) {
+		char copy[512], *save = NULL, *tok;
+		if (strlen(v->modules) >= sizeof(copy)) {
+			json_decref(mods);
+			return vctl_usage_error("--modules is too long");
+		}
+		str_copy(copy, v->modules, sizeof(copy));
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			json_array_append_new(mods, json_string(tok));
+	}
+	body = json_pack("{s:I, s:o}", "seats", (json_int_t)v->seats, "modules", mods);
+	if (v->expires != NULL) {
+		int64_t ms;
+		/* a plain date means the start of that day, UTC */
+		char full[40];
+		if (strlen(v->expires) == 10) {
+			snprintf(full, sizeof(full), "%sT00:00:00Z", v->expires);
+			if (parse_time_ms(full, &ms) < 0) {
+				json_decref(body);
+				return vctl_usage_error("--expires \"%s\": give a date such as 2027-01-31",
+							v->expires);
+			}
+		} else if (vctl_parse_time(v->expires, &ms) < 0) {
+			json_decref(body);
+			return vctl_usage_error("--expires \"%s\": give a date such as 2027-01-31",
+						v->expires);
+		}
+		json_object_set_new(body, "expires", json_integer(ms));
+	}
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL) {
+		vctl_warnx("out of memory");
+		return CTLAPI_EXIT_API;
+	}
+	if (ctlapi_post(&v->api, "/api/licenses", text, 1, &res, &v->err) < 0) {
+		free(text);
+		return vctl_api_fail(v);
+	}
+	free(text);
+	printf("license added\n");
+	rc = vctl_license_print(v, res);
+	json_decref(res);
+	return rc;
+}
+
 /* computer deactivate: the certificate stops working at once. */
 static int
 vctl_deactivate(struct vctl *v)
@@ -733,6 +875,8 @@ cmd_computer_show(struct vctl *v)
 
 	if (v->deactivate)
 		return vctl_deactivate(v);
+	if (v->power != NULL)
+		return vctl_power(v);
 	buf_init(&st, VIGILCTL_MAX_TEXT);
 	if ((rc = vctl_resolve(v, v->computer, &comp)) != 0)
 		goto out;
@@ -926,8 +1070,10 @@ out:
 
 static const struct vctl_cmd vctl_cmds[] = {
 	{"computers", "computers [--json]", OPT_JSON, 0, 1, cmd_computers},
-	{"computer", "computer show|deactivate NAME|GUID|ID [--json]", OPT_JSON, 2, 1,
-	 cmd_computer_show},
+	{"computer", "computer show|deactivate NAME|GUID|ID [--json] | computer power NAME stopped|running",
+	 OPT_JSON, 2, 1, cmd_computer_show},
+	{"license", "license show [--json] | license add --seats N [--modules LIST] [--expires DATE]",
+	 OPT_JSON | OPT_SEATS | OPT_MODULES | OPT_EXPIRES, 1, 1, cmd_license},
 	{"events",
 	 "events [--computer X] [--id N] [--since T] [--until T] [--limit N] [--wide] [--json]",
 	 OPT_JSON | OPT_WIDE | OPT_COMPUTER | OPT_ID | OPT_SINCE | OPT_UNTIL | OPT_LIMIT, 0, 1,
@@ -1008,6 +1154,18 @@ vctl_parse_opts(struct vctl *v, int argc, char **argv)
 				return CTLAPI_EXIT_USAGE;
 			}
 			break;
+		case OPT_SEATS:
+			if (parse_i64(optarg, 1, 100000000, &v->seats) < 0) {
+				vctl_warnx("--seats \"%s\": give a number from 1 to 100000000", optarg);
+				return CTLAPI_EXIT_USAGE;
+			}
+			break;
+		case OPT_MODULES:
+			v->modules = optarg;
+			break;
+		case OPT_EXPIRES:
+			v->expires = optarg;
+			break;
 		case OPT_LIMIT:
 			if (parse_i64(optarg, 1, VIGILCTL_MAX_EVENTS, &v->limit) < 0) {
 				vctl_warnx("--limit \"%s\": give a number of events from 1 to %d",
@@ -1044,19 +1202,37 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 			v->cmd = &vctl_cmds[i];
 	if (v->cmd == NULL)
 		return vctl_usage_error("unknown command \"%s\"", argv[optind]);
-	if (nargs - 1 != v->cmd->nargs) {
+	/* "computer power NAME STATE" takes one more word than show/deactivate */
+	if (nargs - 1 != v->cmd->nargs &&
+	    !(v->cmd->run == cmd_computer_show && nargs == 4 &&
+	      strcmp(argv[optind + 1], "power") == 0)) {
 		vctl_warnx("usage: vigilctl %s", v->cmd->usage);
 		return CTLAPI_EXIT_USAGE;
 	}
 	if (v->cmd->run == cmd_computer_show) {
-		if ((strcmp(argv[optind + 1], "show") != 0 &&
-		     strcmp(argv[optind + 1], "deactivate") != 0) ||
-		    argv[optind + 2][0] == '\0') {
+		const char *sub = argv[optind + 1];
+		if ((strcmp(sub, "show") != 0 && strcmp(sub, "deactivate") != 0 &&
+		     strcmp(sub, "power") != 0) ||
+		    argv[optind + 2][0] == '\0' || (strcmp(sub, "power") == 0) != (nargs == 4)) {
 			vctl_warnx("usage: vigilctl %s", v->cmd->usage);
 			return CTLAPI_EXIT_USAGE;
 		}
 		v->computer = argv[optind + 2];
-		v->deactivate = strcmp(argv[optind + 1], "deactivate") == 0;
+		v->deactivate = strcmp(sub, "deactivate") == 0;
+		if (nargs == 4) {
+			v->power = argv[optind + 3];
+			if (strcmp(v->power, "stopped") != 0 && strcmp(v->power, "running") != 0)
+				return vctl_usage_error("computer power: the state is \"stopped\" or "
+							"\"running\", not \"%s\"",
+							v->power);
+		}
+	}
+	if (v->cmd->run == cmd_license) {
+		v->license_action = argv[optind + 1];
+		if (strcmp(v->license_action, "add") != 0 && strcmp(v->license_action, "show") != 0)
+			return vctl_usage_error("usage: vigilctl %s", v->cmd->usage);
+		if (strcmp(v->license_action, "add") == 0 && !(v->given & OPT_SEATS))
+			return vctl_usage_error("license add needs --seats N");
 	}
 	bad = v->given & ~(v->cmd->opts | OPT_GLOBAL);
 	if (bad != 0) {

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "events.h"
+#include "license.h"
 #include "log.h"
 #include "mgr.h"
 #include "policy.h"
@@ -107,12 +108,80 @@ activation_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int
 				    "activation from %s refused (%s): %s", c->peer_ip, code, msg);
 }
 
+/* The computer listed as Activation Failed for this host, or NULL. */
+static struct computer *
+activation_find_failed(struct mgr *m, const struct host_facts *h)
+{
+	size_t i;
+
+	/* refusals are rare and kept few (one per host): a scan is fine */
+	for (i = m->reg.n; i > 0; i--) {
+		struct computer *c = m->reg.byid[i - 1];
+		if (c->state == COMPUTER_ACTIVATION_FAILED && strcmp(c->hostname, h->hostname) == 0 &&
+		    strcmp(c->machine_id, h->machine_id) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/*
+ * Refuses the activation (and lists the computer as Activation Failed with
+ * the reason) when no seat is free or every license expired.  -1 when
+ * refused, with the answer in resp.
+ */
+static int
+activation_check_license(struct mgr *m, struct conn *conn, struct http_response *resp,
+			 const struct activation_req *ar)
+{
+	int64_t now = now_ms(), total = lic_seats_total(m, now), when = 0;
+	struct computer *c;
+	const char *code;
+	char why[256], t[40];
+
+	if (lic_all_expired(m, now, &when)) {
+		fmt_time_ms(when, t, sizeof(t));
+		code = "license_expired";
+		snprintf(why, sizeof(why), "the license expired on %s", t);
+	} else if (total >= 0 && m->lic.seats_used >= total) {
+		code = "no_seat";
+		snprintf(why, sizeof(why), "all %lld license seats are in use", (long long)total);
+	} else {
+		return 0;
+	}
+	activation_refuse(m, conn, resp, 403, code, ar->host.hostname, why);
+	c = activation_find_failed(m, &ar->host);
+	if (c == NULL) {
+		c = registry_new_computer(&m->reg);
+		if (c == NULL)
+			return -1;
+		make_guid(c->guid);
+		c->state = COMPUTER_ACTIVATION_FAILED;
+		c->created_ms = c->last_contact_ms = now;
+		if (computer_set_str(&c->hostname, ar->host.hostname) < 0 ||
+		    computer_set_str(&c->description, ar->host.description) < 0 ||
+		    computer_set_str(&c->platform, ar->host.platform) < 0 ||
+		    computer_set_str(&c->agent_version, ar->host.agent_version) < 0 ||
+		    computer_set_str(&c->machine_id, ar->host.machine_id) < 0 ||
+		    computer_set_str(&c->failure, why) < 0 ||
+		    store_computer_insert(&m->store, c) < 0 || registry_add(&m->reg, c) < 0) {
+			computer_free(c);
+			return -1;
+		}
+		event_record(m, EV_COMPUTER_CREATED, c, "listed after a refused activation from %s",
+			     conn->peer_ip);
+	}
+	c->last_contact_ms = now;
+	str_copy(c->last_ip, conn->peer_ip, sizeof(c->last_ip));
+	status_activation_failed(m, c, code, why);
+	return -1;
+}
+
 static void
 handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 		struct http_response *resp)
 {
 	struct activation_req ar;
-	struct computer *comp = NULL;
+	struct computer *comp = NULL, *failed = NULL;
 	X509_REQ *csr = NULL;
 	const char *errstr = NULL;
 	char err[512], fpr[PKI_FPR_LEN];
@@ -134,15 +203,20 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	/* recorded only with a valid token: anonymous clients cannot fill the table */
 	event_record_target(m, EV_AIA_REQUESTED, ar.host.hostname, "activation requested from %s",
 			    c->peer_ip);
+	if (activation_check_license(m, c, resp, &ar) < 0)
+		goto out;
 	csr = pki_csr_parse(ar.csr, strlen(ar.csr), &errstr);
 	if (csr == NULL) {
 		activation_refuse(m, c, resp, 400, "bad_csr", ar.host.hostname, errstr);
 		goto out;
 	}
-	comp = registry_new_computer(&m->reg);
+	/* a computer listed as Activation Failed becomes this one */
+	failed = activation_find_failed(m, &ar.host);
+	comp = failed ? failed : registry_new_computer(&m->reg);
 	if (comp == NULL)
 		goto fail;
-	make_guid(comp->guid);
+	if (failed == NULL)
+		make_guid(comp->guid);
 	if (computer_set_str(&comp->hostname, ar.host.hostname) < 0 ||
 	    computer_set_str(&comp->description, ar.host.description) < 0 ||
 	    computer_set_str(&comp->platform, ar.host.platform) < 0 ||
@@ -155,7 +229,9 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	if (cert_pem == NULL)
 		goto fail;
 	comp->state = COMPUTER_ACTIVATED;
-	comp->created_ms = comp->activated_ms = comp->last_contact_ms = now;
+	if (failed == NULL)
+		comp->created_ms = now;
+	comp->activated_ms = comp->last_contact_ms = now;
 	str_copy(comp->last_ip, c->peer_ip, sizeof(comp->last_ip));
 	if (ar.host.clock_ms)
 		comp->clock_offset_ms = ar.host.clock_ms - now;
@@ -163,17 +239,23 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	if (policy == NULL || policy_fingerprint(policy, fpr) < 0)
 		goto fail;
 	/* durable before the agent learns its identity */
-	if (store_computer_insert(&m->store, comp) < 0) {
+	if ((failed ? store_computer_write(&m->store, comp) : store_computer_insert(&m->store, comp)) <
+	    0) {
 		http_error(resp, 503, "store_unavailable",
 			   "activation failed: the manager cannot write its database; try again");
-		computer_free(comp);
+		if (failed == NULL)
+			computer_free(comp);
+		else
+			comp->state = COMPUTER_ACTIVATION_FAILED;
 		comp = NULL;
 		goto out;
 	}
-	if (registry_add(&m->reg, comp) < 0)
+	if (failed == NULL && registry_add(&m->reg, comp) < 0)
 		goto fail;
 	status_activated(m, comp, now, mono_ms());
-	event_record(m, EV_COMPUTER_CREATED, comp, "created by activation from %s", c->peer_ip);
+	if (failed == NULL)
+		event_record(m, EV_COMPUTER_CREATED, comp, "created by activation from %s",
+			     c->peer_ip);
 	event_record(m, EV_ACTIVATED, comp, "activated; GUID %s, certificate valid until %lld",
 		     comp->guid, (long long)(comp->cert_not_after_ms / 1000));
 	m->stats.activations++;
@@ -189,7 +271,8 @@ fail:
 	http_error(resp, 500, "internal", "activation failed: internal error (out of memory)");
 out:
 	json_decref(policy);
-	computer_free(comp);
+	if (comp != failed)
+		computer_free(comp);
 	free(cert_pem);
 	X509_REQ_free(csr);
 	proto_host_facts_clear(&ar.host);

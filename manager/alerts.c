@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "license.h"
 #include "log.h"
 #include "mgr.h"
 #include "util.h"
@@ -17,6 +18,9 @@ const struct alert_type alert_computer_offline = {
 
 static const struct alert_type *const alert_types[] = {
 	&alert_computer_offline,
+	&alert_license_expiring,
+	&alert_license_expired,
+	&alert_seat_limit_exceeded,
 };
 
 void

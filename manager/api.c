@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "agentsvc.h"
+#include "apibody.h"
+#include "license.h"
 #include "events.h"
 #include "log.h"
 #include "mgr.h"
@@ -58,18 +60,23 @@ api_computer_json(struct mgr *m, const struct computer *c)
 	return json_pack(
 		"{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, "
 		"s:{s:s, s:[s]}, s:{s:o}, "
-		"s:{s:s, s:b, s:I, s:I, s:I, s:s, s:i, s:i}}",
+		"s:{s:s, s:b, s:I, s:I, s:I, s:s, s:i, s:i, s:s, s:b, s:s}}",
 		"ID", (json_int_t)c->id, "hostName", c->hostname, "displayName", "", "description",
 		c->description, "platform", c->platform, "agentVersion", c->agent_version, "hostGUID",
 		c->guid, "policyID", (json_int_t)1, "policyName", c->policy, "lastAgentCommunication",
 		(json_int_t)c->last_contact_ms, "created", (json_int_t)c->created_ms, "computerStatus",
 		"agentStatus", status_agent_status(c), "agentStatusMessages", status_text(c),
 		"interfaces", "interfaces", out_ifs, "vigil", "state",
-		c->state == COMPUTER_DEACTIVATED ? "deactivated" : "activated", "offline",
+		c->state == COMPUTER_DEACTIVATED	 ? "deactivated"
+		: c->state == COMPUTER_ACTIVATION_FAILED ? "activation-failed"
+							 : "activated",
+		"offline",
 		c->offline, "offlineDeadline", (json_int_t)dl,
 		"clockOffsetMs", (json_int_t)c->clock_offset_ms, "certificateExpires",
 		(json_int_t)c->cert_not_after_ms, "lastIPUsed", c->last_ip, "openCriticalAlerts",
-		c->open_critical, "openWarningAlerts", c->open_warning);
+		c->open_critical, "openWarningAlerts", c->open_warning, "power",
+		c->power_stopped ? "stopped" : "running", "holdsSeat", lic_holds_seat(c),
+		"activationFailure", c->failure);
 }
 
 /* ?after=ID&limit=N pages through large fleets in ID order. */
@@ -273,13 +280,79 @@ api_healthz(struct mgr *m, struct http_response *resp)
 				  "apiPort", m->api_srv.port, "caFingerprint", m->ca.fingerprint));
 }
 
+/* Licenses, seats and who holds them. */
+static json_t *
+api_licenses_json(struct mgr *m)
+{
+	int64_t now = now_ms(), total = lic_seats_total(m, now);
+	json_t *arr = json_array(), *holders = json_array();
+	const struct license *l;
+	size_t i;
+
+	for (l = m->lic.list; l; l = l->next) {
+		json_t *mods = json_array();
+		char copy[APIBODY_MAX_MODULES + 1], *save = NULL, *tok;
+		str_copy(copy, l->modules, sizeof(copy));
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			json_array_append_new(mods, json_string(tok));
+		json_array_append_new(
+			arr, json_pack("{s:I, s:I, s:o, s:o, s:I, s:b}", "ID", (json_int_t)l->id,
+				       "seats", (json_int_t)l->seats, "modules", mods, "expires",
+				       l->expires_ms ? json_integer(l->expires_ms) : json_null(),
+				       "created", (json_int_t)l->created_ms, "expired",
+				       l->expires_ms && l->expires_ms <= now));
+	}
+	for (i = 0; i < m->reg.n; i++)
+		if (lic_holds_seat(m->reg.byid[i]))
+			json_array_append_new(holders, json_pack("{s:I, s:s}", "ID",
+								 (json_int_t)m->reg.byid[i]->id,
+								 "hostName", m->reg.byid[i]->hostname));
+	return json_pack("{s:o, s:{s:o, s:I, s:o, s:b}, s:o}", "licenses", arr, "seats", "total",
+			 total < 0 ? json_null() : json_integer(total), "used",
+			 (json_int_t)m->lic.seats_used, "free",
+			 total < 0 ? json_null()
+				   : json_integer(total > m->lic.seats_used ? total - m->lic.seats_used
+									    : 0),
+			 "unlimited", total < 0, "holders", holders);
+}
+
+static void
+api_licenses(struct mgr *m, const char *method, struct http_request *req,
+	     struct http_response *resp)
+{
+	struct license_req lr;
+	struct license *added;
+	char err[512];
+
+	if (strcmp(method, "GET") == 0) {
+		api_reply(resp, api_licenses_json(m));
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		http_error(resp, 405, "method_not_allowed", "use GET or POST");
+		return;
+	}
+	if (apibody_license(req->body.data ? req->body.data : "", req->body.len, &lr, err,
+			    sizeof(err)) < 0) {
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	if (lic_add(m, lr.seats, lr.modules, lr.expires_ms, &added) < 0) {
+		http_error(resp, 503, "store_unavailable", "the license could not be stored; try again");
+		return;
+	}
+	api_reply(resp, api_licenses_json(m));
+	resp->status = 201;
+}
+
 /*
  * /api/computers/{ID|GUID}: GET shows it; POST .../deactivate revokes its
- * certificate at once (later heartbeats are refused with 770) and frees it.
+ * certificate at once (later heartbeats are refused with 770) and frees it;
+ * POST .../power {"state":"stopped"|"running"} sets its power state.
  */
 static void
 api_computer_item(struct mgr *m, struct conn *conn, const char *method, const char *rest,
-		  struct http_response *resp)
+		  struct http_request *req, struct http_response *resp)
 {
 	struct computer *comp = NULL;
 	const char *slash = strchr(rest, '/');
@@ -308,12 +381,25 @@ api_computer_item(struct mgr *m, struct conn *conn, const char *method, const ch
 		api_reply(resp, api_computer_json(m, comp));
 		return;
 	}
-	if (strcmp(slash, "/deactivate") != 0) {
+	if (strcmp(slash, "/deactivate") != 0 && strcmp(slash, "/power") != 0) {
 		http_error(resp, 404, "not_found", "no such resource under the computer: %s", slash);
 		return;
 	}
 	if (strcmp(method, "POST") != 0) {
 		http_error(resp, 405, "method_not_allowed", "use POST");
+		return;
+	}
+	if (strcmp(slash, "/power") == 0) {
+		char err[256], by[96];
+		int stopped;
+		if (apibody_power(req->body.data ? req->body.data : "", req->body.len, &stopped, err,
+				  sizeof(err)) < 0) {
+			http_error(resp, 400, "bad_request", "%s", err);
+			return;
+		}
+		snprintf(by, sizeof(by), "set through the REST API from %s", conn->peer_ip);
+		status_power(m, comp, stopped, by);
+		api_reply(resp, api_computer_json(m, comp));
 		return;
 	}
 	if (comp->state == COMPUTER_DEACTIVATED) {
@@ -361,7 +447,11 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 		return;
 	}
 	if (strncmp(path, "/api/computers/", 15) == 0) {
-		api_computer_item(m, c, method, path + 15, resp);
+		api_computer_item(m, c, method, path + 15, req, resp);
+		return;
+	}
+	if (strcmp(path, "/api/licenses") == 0) {
+		api_licenses(m, method, req, resp);
 		return;
 	}
 	if (strcmp(method, "GET") != 0) {

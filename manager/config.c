@@ -63,6 +63,8 @@ static const struct cfg_setting cfg_table[] = {
 	 "Default policy: heartbeats that may be missed before the computer is offline; \"unlimited\" never raises the offline alert."},
 	{"policy", "max_clock_change", CFG_INT, OFF(max_clock_change), 0, "600", 1, 86400 * 365, "s",
 	 "Default policy: largest difference between the agent's and the manager's clock before a clock change is reported."},
+	{"policy", "offline_errors_for_stopped_vms", CFG_INT, OFF(offline_errors_for_stopped_vms), 0, "0", 0, 1, "",
+	 "Default policy: 1 raises the offline error for a VM the inventory reports stopped; 0 (the default) shows it Managed (VM Stopped) instead."},
 	{"store", "contact_flush_interval", CFG_INT, OFF(contact_flush_interval), 0, "5", 1, 300, "s",
 	 "Last-contact times are kept in memory and written to the database in one batch this often."},
 	{"store", "events_max_age_days", CFG_INT, OFF(events_max_age_days), 0, "90", 1, 36500, "days",

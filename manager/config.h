@@ -22,6 +22,7 @@ struct mgr_config {
 	int64_t heartbeat_interval;	   /* seconds */
 	int64_t missed_heartbeats_allowed; /* MISSED_UNLIMITED or >= 0 */
 	int64_t max_clock_change;	   /* seconds */
+	int64_t offline_errors_for_stopped_vms; /* 0 or 1 */
 	int64_t max_connections;
 	int64_t handshake_timeout;	/* seconds */
 	int64_t request_timeout;	/* seconds */

@@ -13,13 +13,16 @@
 
 static const struct event_def ev_catalogue[] = {
 	{EV_MANAGER_STARTED, "Manager Started", EV_INFO, "The manager started and is accepting agents."},
+	{EV_LICENSE_CHANGED, "License Changed", EV_INFO, "A license was added; the description gives its seats, modules and expiry."},
 	{EV_MANAGER_SHUTDOWN, "Manager Shutdown", EV_INFO, "The manager stopped cleanly."},
 	{EV_ALERT_STARTED, "Alert Started", EV_INFO, "An alert was raised."},
 	{EV_ALERT_CHANGED, "Alert Changed", EV_INFO, "An open alert changed (message or affected computer)."},
 	{EV_ALERT_ENDED, "Alert Ended", EV_INFO, "An alert was cleared because its condition ended."},
 	{EV_COMPUTER_CREATED, "Computer Created", EV_INFO, "A computer was added to the manager (by activation)."},
 	{EV_COMPUTER_UPDATED, "Computer Updated", EV_INFO, "A computer's host facts (host name, platform, agent version) changed."},
+	{EV_POWER_CHANGED, "Computer Power State Changed", EV_INFO, "The inventory (or the operator) reported the VM stopped or running; a stopped VM holds no license seat."},
 	{EV_ACTIVATED, "Agent Activated", EV_INFO, "The agent was activated and received its identity."},
+	{EV_ACTIVATION_FAILED, "Activation Failed", EV_ERROR, "An activation was refused (no free license seat, expired license); the computer is listed as Activation Failed with the reason, and the agent retries."},
 	{EV_DEACTIVATED, "Agent Deactivated", EV_INFO, "The computer was deactivated (by the operator, or by a reset on the host); its certificate no longer works."},
 	{EV_OFFLINE, "Offline", EV_ERROR, "More heartbeats were missed than the policy allows. The agent keeps protecting the host with its last configuration."},
 	{EV_BACK_ONLINE, "Back Online", EV_INFO, "A heartbeat arrived from a computer that was offline."},

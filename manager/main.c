@@ -163,6 +163,7 @@ mgr_housekeeping(struct mgr *m, int64_t now, int64_t *last_prune)
 	}
 	if (now - *last_prune >= PRUNE_EVERY_MS) {
 		*last_prune = now;
+		lic_evaluate(m, now_ms());
 		if (store_events_prune(&m->store, now_ms() - m->cfg.events_max_age_days * 86400000LL,
 				       m->cfg.events_max_count) < 0)
 			log_warn("store: pruning old events failed");
@@ -299,6 +300,11 @@ main(int argc, char **argv)
 		fatal("cannot load computers from %s", dbpath);
 	if (store_load_alerts(&m->store, m) < 0)
 		fatal("cannot load alerts from %s", dbpath);
+	lic_init(&m->lic);
+	if (lic_load(m) < 0)
+		fatal("cannot load licenses from %s", dbpath);
+	lic_recount(m);
+	lic_evaluate(m, now_ms());
 	m->started_ms = now_ms();
 	m->started_mono = m->last_contact_flush = mono_ms();
 	status_start(m);
@@ -346,6 +352,7 @@ main(int argc, char **argv)
 		log_error("final database flush failed; the last contact times may be older");
 	store_close(&m->store);
 	alerts_clear(&m->alerts);
+	lic_clear(&m->lic);
 	deadline_clear(&m->deadlines);
 	registry_clear(&m->reg);
 	ca_close(&m->ca);

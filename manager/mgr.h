@@ -13,6 +13,7 @@
 #include "ca.h"
 #include "config.h"
 #include "deadline.h"
+#include "license.h"
 #include "loop.h"
 #include "registry.h"
 #include "server.h"
@@ -41,6 +42,7 @@ struct mgr {
 	struct registry reg;
 	struct deadline_heap deadlines;
 	struct alerts alerts;
+	struct licenses lic;
 	struct ca ca;
 	struct server agent_srv;
 	struct server api_srv;

@@ -25,6 +25,7 @@
 enum computer_state {
 	COMPUTER_ACTIVATED,
 	COMPUTER_DEACTIVATED,
+	COMPUTER_ACTIVATION_FAILED, /* refused; failure says why; no certificate */
 };
 
 struct alert;
@@ -45,6 +46,8 @@ struct computer {
 	char last_ip[64];
 	enum computer_state state;
 	int offline;
+	int power_stopped; /* the inventory says the VM is powered off */
+	char *failure;	   /* why the last activation was refused, or "" */
 	int64_t created_ms;
 	int64_t activated_ms;
 	int64_t last_contact_ms;   /* wall clock, shown and stored */
@@ -74,6 +77,15 @@ struct alert {
 	struct alert *next;
 	unsigned dirty : 1;
 	struct alert *next_dirty;
+};
+
+struct license {
+	int64_t id;
+	int64_t seats;
+	char *modules;	    /* comma-separated, "" for all */
+	int64_t expires_ms; /* 0: never */
+	int64_t created_ms;
+	struct license *next;
 };
 
 struct alert_type {

@@ -8,6 +8,7 @@
 
 #include "alerts.h"
 #include "events.h"
+#include "license.h"
 #include "log.h"
 #include "mgr.h"
 #include "proto.h"
@@ -27,7 +28,9 @@ status_schedule(struct mgr *m, struct computer *c, int64_t from_mono)
 {
 	int64_t w = status_window_ms(m, c);
 
-	if (w < 0 || c->state != COMPUTER_ACTIVATED) {
+	/* a stopped VM is not offline unless the policy asks for it */
+	if (w < 0 || c->state != COMPUTER_ACTIVATED ||
+	    (c->power_stopped && !m->cfg.offline_errors_for_stopped_vms)) {
 		deadline_remove(&m->deadlines, &c->deadline);
 		return;
 	}
@@ -58,6 +61,10 @@ status_start(struct mgr *m)
 void
 status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono)
 {
+	c->state = COMPUTER_ACTIVATED;
+	computer_set_str(&c->failure, "");
+	if (lic_holds_seat(c))
+		lic_seat_change(m, c, +1);
 	c->last_contact_ms = now_wall;
 	c->last_contact_mono = now_mono;
 	c->offline = 0;
@@ -109,7 +116,11 @@ status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *
 void
 status_deactivate(struct mgr *m, struct computer *c, const char *by, const char *from)
 {
+	int held = lic_holds_seat(c);
+
 	c->state = COMPUTER_DEACTIVATED;
+	if (held)
+		lic_seat_change(m, c, -1);
 	c->offline = 0;
 	deadline_remove(&m->deadlines, &c->deadline);
 	/* a computer that is no longer managed cannot be "offline" */
@@ -117,6 +128,42 @@ status_deactivate(struct mgr *m, struct computer *c, const char *by, const char 
 	store_mark_row(&m->store, c);
 	event_record(m, EV_DEACTIVATED, c, "deactivated %s %s; certificate %s revoked", by, from,
 		     c->cert_serial);
+}
+
+void
+status_activation_failed(struct mgr *m, struct computer *c, const char *code, const char *why)
+{
+	c->state = COMPUTER_ACTIVATION_FAILED;
+	computer_set_str(&c->failure, why);
+	deadline_remove(&m->deadlines, &c->deadline);
+	store_mark_row(&m->store, c);
+	event_record(m, EV_ACTIVATION_FAILED, c, "activation refused (%s): %s", code, why);
+}
+
+void
+status_power(struct mgr *m, struct computer *c, int stopped, const char *by)
+{
+	int held = lic_holds_seat(c);
+
+	if (c->power_stopped == stopped)
+		return;
+	c->power_stopped = stopped;
+	store_mark_row(&m->store, c);
+	event_record(m, EV_POWER_CHANGED, c, "VM %s (%s)%s", stopped ? "stopped" : "running", by,
+		     c->state != COMPUTER_ACTIVATED ? ""
+		     : stopped			     ? "; its license seat is free"
+						     : "; it holds a license seat again");
+	if (held != lic_holds_seat(c))
+		lic_seat_change(m, c, held ? -1 : +1);
+	if (stopped) {
+		c->offline = c->offline && m->cfg.offline_errors_for_stopped_vms;
+		if (!c->offline)
+			alert_clear(m, &alert_computer_offline, c);
+	}
+	/* running again: a full window from now, the agent is booting */
+	c->last_contact_mono = mono_ms();
+	if (!c->offline)
+		status_schedule(m, c, c->last_contact_mono);
 }
 
 static void
@@ -174,11 +221,15 @@ status_text(const struct computer *c)
 {
 	if (c->state == COMPUTER_DEACTIVATED)
 		return "Deactivated";
+	if (c->state == COMPUTER_ACTIVATION_FAILED)
+		return "Activation Failed";
 	if (c->open_critical > 1)
 		return "Multiple Errors";
 	if (c->open_warning > 1)
 		return "Multiple Warnings";
-	return c->offline ? "Managed (Offline)" : "Managed (Online)";
+	if (c->offline)
+		return "Managed (Offline)";
+	return c->power_stopped ? "Managed (VM Stopped)" : "Managed (Online)";
 }
 
 const char *
@@ -186,7 +237,7 @@ status_agent_status(const struct computer *c)
 {
 	if (c->state == COMPUTER_DEACTIVATED)
 		return "inactive";
-	if (c->offline || c->open_critical > 0)
+	if (c->state == COMPUTER_ACTIVATION_FAILED || c->offline || c->open_critical > 0)
 		return "error";
 	if (c->open_warning > 0)
 		return "warning";

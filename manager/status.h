@@ -24,7 +24,10 @@ struct heartbeat_req;
 int64_t status_window_ms(const struct mgr *m, const struct computer *c);
 /* After loading: online computers get a full window from now. */
 void status_start(struct mgr *m);
-/* A computer was just activated (first contact now). */
+/*
+ * A computer was just activated (first contact now).  It held no seat
+ * before: it is new, was refused, or was deactivated.
+ */
 void status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono);
 /* An authenticated heartbeat from c. */
 void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
@@ -35,6 +38,11 @@ void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_
  * who did it ("<by> <from>").
  */
 void status_deactivate(struct mgr *m, struct computer *c, const char *by, const char *from);
+/* An activation of c was refused (no seat, expired license): event 705. */
+void status_activation_failed(struct mgr *m, struct computer *c, const char *code,
+			      const char *why);
+/* The inventory says c's VM is stopped (1) or running (0); seats follow. */
+void status_power(struct mgr *m, struct computer *c, int stopped, const char *by);
 /* Expires due deadlines; returns the number of computers that went offline. */
 int status_tick(struct mgr *m, int64_t now_mono);
 /* The wall-clock time at which c goes offline if silent, or 0 when it cannot. */

@@ -21,12 +21,13 @@ static const char sql_contact[] =
 static const char sql_row[] =
 	"UPDATE computers SET hostname = ?, description = ?, platform = ?, agent_version = ?, "
 	"machine_id = ?, policy = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
-	"last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ? WHERE id = ?";
+	"last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ?, power = ?, "
+	"failure = ?, activated_ms = ? WHERE id = ?";
 static const char sql_insert[] =
 	"INSERT INTO computers (id, guid, hostname, description, platform, agent_version, "
 	"machine_id, policy, cert_serial, cert_not_after_ms, state, offline, created_ms, "
-	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms) "
-	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms, power, failure) "
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_event[] =
 	"INSERT INTO events (id, time_ms, event_id, computer_id, target, description) "
 	"VALUES (?, ?, ?, ?, ?, ?)";
@@ -39,7 +40,25 @@ static const char sql_alert_upd[] =
 static const char *
 state_name(enum computer_state st)
 {
-	return st == COMPUTER_DEACTIVATED ? "deactivated" : "activated";
+	switch (st) {
+	case COMPUTER_DEACTIVATED:
+		return "deactivated";
+	case COMPUTER_ACTIVATION_FAILED:
+		return "activation_failed";
+	case COMPUTER_ACTIVATED:
+		break;
+	}
+	return "activated";
+}
+
+static enum computer_state
+state_parse(const char *s)
+{
+	if (strcmp(s, "deactivated") == 0)
+		return COMPUTER_DEACTIVATED;
+	if (strcmp(s, "activation_failed") == 0)
+		return COMPUTER_ACTIVATION_FAILED;
+	return COMPUTER_ACTIVATED;
 }
 
 int
@@ -110,7 +129,7 @@ store_load_computers(struct store *s, struct registry *r)
 			   "SELECT id, guid, hostname, description, platform, agent_version, "
 			   "machine_id, policy, cert_serial, cert_not_after_ms, state, offline, "
 			   "created_ms, activated_ms, last_contact_ms, last_ip, interfaces, "
-			   "clock_offset_ms FROM computers ORDER BY id");
+			   "clock_offset_ms, power, failure FROM computers ORDER BY id");
 	if (st == NULL)
 		return -1;
 	while ((rc = D(s)->step(st)) == 1) {
@@ -125,14 +144,15 @@ store_load_computers(struct store *s, struct registry *r)
 		    computer_set_str(&c->agent_version, col_str(s, st, 5)) < 0 ||
 		    computer_set_str(&c->machine_id, col_str(s, st, 6)) < 0 ||
 		    computer_set_str(&c->policy, col_str(s, st, 7)) < 0 ||
-		    computer_set_str(&c->interfaces_json, col_str(s, st, 16)) < 0) {
+		    computer_set_str(&c->interfaces_json, col_str(s, st, 16)) < 0 ||
+		    computer_set_str(&c->failure, col_str(s, st, 19)) < 0) {
 			computer_free(c);
 			goto out;
 		}
 		str_copy(c->cert_serial, col_str(s, st, 8), sizeof(c->cert_serial));
 		c->cert_not_after_ms = D(s)->col_int(st, 9);
-		c->state = strcmp(col_str(s, st, 10), "deactivated") == 0 ? COMPUTER_DEACTIVATED
-									  : COMPUTER_ACTIVATED;
+		c->state = state_parse(col_str(s, st, 10));
+		c->power_stopped = strcmp(col_str(s, st, 18), "stopped") == 0;
 		c->offline = (int)D(s)->col_int(st, 11);
 		c->created_ms = D(s)->col_int(st, 12);
 		c->activated_ms = D(s)->col_int(st, 13);
@@ -215,7 +235,10 @@ store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
 	e |= D(s)->bind_text(st, 12, c->last_ip);
 	e |= D(s)->bind_text(st, 13, c->interfaces_json);
 	e |= D(s)->bind_int(st, 14, c->clock_offset_ms);
-	e |= D(s)->bind_int(st, 15, c->id);
+	e |= D(s)->bind_text(st, 15, c->power_stopped ? "stopped" : "running");
+	e |= D(s)->bind_text(st, 16, c->failure);
+	e |= D(s)->bind_int(st, 17, c->activated_ms);
+	e |= D(s)->bind_int(st, 18, c->id);
 	return e ? -1 : 0;
 }
 
@@ -245,10 +268,65 @@ store_computer_insert(struct store *s, struct computer *c)
 	e |= D(s)->bind_text(st, 16, c->last_ip);
 	e |= D(s)->bind_text(st, 17, c->interfaces_json);
 	e |= D(s)->bind_int(st, 18, c->clock_offset_ms);
+	e |= D(s)->bind_text(st, 19, c->power_stopped ? "stopped" : "running");
+	e |= D(s)->bind_text(st, 20, c->failure);
 	if (e == 0)
 		e = D(s)->step(st) < 0;
 	D(s)->reset(st);
 	return e ? -1 : 0;
+}
+
+int
+store_computer_write(struct store *s, struct computer *c)
+{
+	store_mark_row(s, c);
+	return store_flush(s, 0);
+}
+
+int
+store_license_insert(struct store *s, const struct license *l)
+{
+	struct db_stmt *st = D(s)->prepare(s->h.db, "INSERT INTO licenses (id, seats, modules, "
+						    "expires_ms, created_ms) VALUES (?, ?, ?, ?, ?)");
+	int e = 0;
+
+	if (st == NULL)
+		return -1;
+	e |= D(s)->bind_int(st, 1, l->id);
+	e |= D(s)->bind_int(st, 2, l->seats);
+	e |= D(s)->bind_text(st, 3, l->modules);
+	e |= D(s)->bind_int(st, 4, l->expires_ms);
+	e |= D(s)->bind_int(st, 5, l->created_ms);
+	if (e == 0)
+		e = D(s)->step(st) < 0;
+	D(s)->finalize(st);
+	return e ? -1 : 0;
+}
+
+int
+store_load_licenses(struct store *s, int (*cb)(void *ctx, const struct license *l), void *ctx)
+{
+	struct db_stmt *st = D(s)->prepare(s->h.db, "SELECT id, seats, modules, expires_ms, "
+						    "created_ms FROM licenses ORDER BY id");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = D(s)->step(st)) == 1) {
+		struct license l;
+		l.id = D(s)->col_int(st, 0);
+		l.seats = D(s)->col_int(st, 1);
+		l.modules = (char *)col_str(s, st, 2);
+		l.expires_ms = D(s)->col_int(st, 3);
+		l.created_ms = D(s)->col_int(st, 4);
+		l.next = NULL;
+		if (cb(ctx, &l) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	D(s)->finalize(st);
+	return rc < 0 ? -1 : 0;
 }
 
 void

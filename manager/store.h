@@ -64,6 +64,12 @@ int store_open(struct store *s, const char *path, const char **errstr_r);
 void store_close(struct store *s);
 int store_load_computers(struct store *s, struct registry *r);
 int store_load_alerts(struct store *s, struct mgr *m);
+/* Writes c's row now, with everything pending (durable when it returns 0). */
+int store_computer_write(struct store *s, struct computer *c);
+int store_license_insert(struct store *s, const struct license *l);
+/* Calls cb for every license (the strings live only during the call). */
+int store_load_licenses(struct store *s, int (*cb)(void *ctx, const struct license *l),
+			void *ctx);
 /* Inserts a new computer durably (own transaction, after flushing). */
 int store_computer_insert(struct store *s, struct computer *c);
 void store_mark_contact(struct store *s, struct computer *c);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "mgr.h"
+#include "license.h"
 #include "log.h"
 #include "proto.h"
 #include "status.h"
@@ -222,6 +223,39 @@ test_deactivate_clears_deadline_and_alert(void **state)
 	assert_int_equal(status_tick(m, 1000000), 0);
 }
 
+static void
+test_seats_follow_power_and_deactivation(void **state)
+{
+	struct fixture *f = *state;
+	struct mgr *m = &f->m;
+	struct computer *a, *b;
+	struct license *l;
+
+	lic_init(&m->lic);
+	assert_int_equal(lic_seats_total(m, 1000), -1); /* no license: unlimited */
+	assert_int_equal(lic_add(m, 1, "", 0, &l), 0);
+	a = add_computer(m, "a", 0);
+	assert_int_equal(m->lic.seats_used, 1);
+	b = add_computer(m, "b", 0); /* an operator-made overcommit, e.g. a VM started again */
+	assert_int_equal(m->lic.seats_used, 2);
+	assert_non_null(alert_find_open(m, &alert_seat_limit_exceeded, 0));
+	status_power(m, b, 1, "test");
+	assert_string_equal(status_text(b), "Managed (VM Stopped)");
+	assert_int_equal(m->lic.seats_used, 1);
+	assert_null(alert_find_open(m, &alert_seat_limit_exceeded, 0));
+	/* a stopped VM has no offline deadline; a's stays */
+	assert_int_equal(status_tick(m, 30000), 1);
+	assert_true(a->offline);
+	assert_false(b->offline);
+	status_power(m, b, 0, "test");
+	assert_int_equal(m->lic.seats_used, 2);
+	status_deactivate(m, a, "by", "test");
+	assert_int_equal(m->lic.seats_used, 1);
+	status_deactivate(m, b, "by", "test");
+	assert_int_equal(m->lic.seats_used, 0);
+	lic_clear(&m->lic);
+}
+
 int
 main(void)
 {
@@ -233,6 +267,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unlimited_never_offline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deactivated_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deactivate_clears_deadline_and_alert, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_seats_follow_power_and_deactivation, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,7 +87,9 @@ test_schema_and_computers_survive_reopen(void **state)
 	const char *err = NULL;
 
 	assert_int_equal(store_open(&s, f->db, &err), 0);
-	assert_int_equal(db_schema_version(&s.h), 1);
+	/* every numbered migration is applied */
+	assert_int_equal(db_schema_version(&s.h), s.h.drv->nmigrations);
+	assert_true(s.h.drv->nmigrations >= 2);
 	registry_init(&r);
 	c = new_computer(&r, "web1", "11111111-1111-4111-8111-111111111111");
 	assert_int_equal(store_computer_insert(&s, c), 0);
