@@ -8,31 +8,13 @@
 #include <string.h>
 
 #include "license.h"
+#include "jsonbody.h"
 #include "util.h"
 
 static const char *const known_modules[] = {
 	"antimalware", "webreputation", "firewall", "intrusionprevention", "integritymonitoring",
 	"loginspection",
 };
-
-static json_t *
-ab_load(const char *body, size_t len, char *err, size_t errsize)
-{
-	json_error_t je;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-
-	if (root == NULL) {
-		snprintf(err, errsize, "malformed JSON at line %d column %d: %s", je.line, je.column,
-			 je.text);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		snprintf(err, errsize, "the body must be a JSON object");
-		return NULL;
-	}
-	return root;
-}
 
 static int
 ab_module_known(const char *m)
@@ -49,7 +31,7 @@ int
 apibody_license(const char *body, size_t len, struct license_req *out, char *err,
 		size_t errsize)
 {
-	json_t *root = ab_load(body, len, err, errsize), *v, *mod;
+	json_t *root = jsonbody_object(body, len, err, errsize), *v, *mod;
 	size_t i, used = 0;
 	int ret = -1;
 
@@ -115,7 +97,7 @@ out:
 int
 apibody_power(const char *body, size_t len, int *stopped_r, char *err, size_t errsize)
 {
-	json_t *root = ab_load(body, len, err, errsize);
+	json_t *root = jsonbody_object(body, len, err, errsize);
 	const char *st;
 	int ret = -1;
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonbody.h"
 #include "util.h"
 
 
@@ -224,26 +225,6 @@ pr_host(json_t *obj, struct host_facts *h, int hostname_required, char *err, siz
 	return pr_interfaces(obj, &h->interfaces_json, hostname_required, err, errsize);
 }
 
-static json_t *
-pr_load(const char *body, size_t len, char *err, size_t errsize)
-{
-	json_error_t je;
-	json_t *root;
-
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL) {
-		snprintf(err, errsize, "malformed JSON at line %d column %d: %s", je.line, je.column,
-			 je.text);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		snprintf(err, errsize, "the body must be a JSON object");
-		return NULL;
-	}
-	return root;
-}
-
 void
 proto_host_facts_clear(struct host_facts *h)
 {
@@ -259,7 +240,7 @@ proto_parse_activation(const char *body, size_t len, struct activation_req *out,
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	root = pr_load(body, len, err, errsize);
+	root = jsonbody_object(body, len, err, errsize);
 	if (root == NULL)
 		return -1;
 	if (pr_str(root, "token", out->token, sizeof(out->token), 1, err, errsize) < 0 ||
@@ -288,7 +269,7 @@ proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, c
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	root = pr_load(body, len, err, errsize);
+	root = jsonbody_object(body, len, err, errsize);
 	if (root == NULL)
 		return -1;
 	if (pr_host(root, &out->host, 0, err, errsize) < 0 ||
