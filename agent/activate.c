@@ -131,6 +131,7 @@ activate_run(struct agent_state *st, const struct activate_opts *o,
 	if (r.status != 200) {
 		char msg[512];
 		out->http_status = r.status;
+		out->retry_after_s = r.retry_after_s;
 		client_error_code(&r, out->code, sizeof(out->code));
 		snprintf(err, errsize, "%s (HTTP %ld, %s)",
 			 client_error_message(&r, msg, sizeof(msg)) ? msg : "activation refused",

@@ -25,7 +25,8 @@ struct activate_outcome {
 	int retryable; /* the manager refused or could not be reached: try again later */
 	char trusted_fingerprint[PKI_FPR_LEN]; /* the CA to pin for the retries */
 	long http_status;
-	char code[64]; /* the manager's error code, or "" */
+	char code[64];	    /* the manager's error code, or "" */
+	long retry_after_s; /* the manager's Retry-After (429), or 0 */
 };
 
 /* 0 on success; -1 with a sentence in err and what to do next in out. */

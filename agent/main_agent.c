@@ -146,7 +146,8 @@ agent_retry_activation(struct agent *a)
 		a->pending = 0;
 		return;
 	}
-	a->pa.next_at_ms = now_ms() + retry_delay_ms(a->pa.retry_interval, rand_below(UINT64_MAX));
+	a->pa.next_at_ms = now_ms() + retry_delay_ms(a->pa.retry_interval, out.retry_after_s,
+						     rand_below(UINT64_MAX));
 	snprintf(a->retry_result, sizeof(a->retry_result), "%.500s", err);
 	log_warn("activation failed: %s; %lld attempts left; will retry in about %lld seconds", err,
 		 (long long)a->pa.attempts_left, (long long)a->pa.retry_interval);

@@ -176,6 +176,10 @@ cmd_activate(int argc, char **argv)
 		pa.next_at_ms = now_ms() + (retry_interval * 1000 < RETRY_FIRST_MS
 						    ? retry_interval * 1000
 						    : RETRY_FIRST_MS);
+		/* a manager under a storm said when: not before, and spread out */
+		if (out.retry_after_s > 0)
+			pa.next_at_ms = now_ms() + retry_delay_ms(0, out.retry_after_s,
+								  rand_below(UINT64_MAX));
 		if (retry_save(&st, &pa) < 0) {
 			fprintf(stderr, "vigil-agentctl: cannot write %s/%s; no retries\n", state_dir,
 				RETRY_FILE);

@@ -89,9 +89,12 @@ retry_remove(const struct agent_state *st)
 }
 
 int64_t
-retry_delay_ms(int64_t interval_s, uint64_t rnd)
+retry_delay_ms(int64_t interval_s, long retry_after_s, uint64_t rnd)
 {
-	int64_t base = interval_s * 1000, spread = base / 5;
+	int64_t base = interval_s * 1000, spread = base / 5, d, ra = (int64_t)retry_after_s * 1000;
 
-	return spread > 0 ? base - spread / 2 + (int64_t)(rnd % (uint64_t)(spread + 1)) : base;
+	d = spread > 0 ? base - spread / 2 + (int64_t)(rnd % (uint64_t)(spread + 1)) : base;
+	if (ra > 0 && d < ra)
+		d = ra + (int64_t)((rnd >> 16) % (uint64_t)(ra / 2 + 1));
+	return d;
 }

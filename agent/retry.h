@@ -34,7 +34,11 @@ struct pending_activation {
 int retry_load(const struct agent_state *st, struct pending_activation *p);
 int retry_save(const struct agent_state *st, const struct pending_activation *p);
 void retry_remove(const struct agent_state *st);
-/* The delay before the next retry: the interval, +-10 %. */
-int64_t retry_delay_ms(int64_t interval_s, uint64_t rnd);
+/*
+ * The delay before the next retry: the interval, +-10 %, but never before
+ * the manager's Retry-After (plus up to half of it again, so that a storm
+ * of refused agents does not come back all at once).
+ */
+int64_t retry_delay_ms(int64_t interval_s, long retry_after_s, uint64_t rnd);
 
 #endif

@@ -176,6 +176,35 @@ activation_check_license(struct mgr *m, struct conn *conn, struct http_response 
 	return -1;
 }
 
+/*
+ * The activation token bucket: [activation] burst at once, rate per second
+ * after that.  0 when this activation may go on; else the seconds a client
+ * should wait (Retry-After), at least 1.
+ */
+static int64_t
+activation_rate_wait(struct mgr *m)
+{
+	int64_t now = mono_ms();
+	double rate = (double)m->cfg.activation_rate, burst = (double)m->cfg.activation_burst;
+
+	if (m->act_refill_mono == 0) {
+		m->act_tokens = burst;
+		m->act_refill_mono = now;
+	}
+	m->act_tokens += (double)(now - m->act_refill_mono) * rate / 1000.0;
+	if (m->act_tokens > burst)
+		m->act_tokens = burst;
+	m->act_refill_mono = now;
+	if (m->act_tokens >= 1.0) {
+		m->act_tokens -= 1.0;
+		return 0;
+	}
+	{
+		int64_t wait = (int64_t)((1.0 - m->act_tokens) / rate + 0.999);
+		return wait < 1 ? 1 : wait;
+	}
+}
+
 static void
 handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 		struct http_response *resp)
@@ -187,8 +216,24 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	char err[512], fpr[PKI_FPR_LEN];
 	char *cert_pem = NULL;
 	json_t *policy = NULL;
-	int64_t now = now_ms();
+	int64_t now = now_ms(), wait;
 
+	/* before any work: a storm costs a 429, not a CSR check and a signature */
+	wait = activation_rate_wait(m);
+	if (wait > 0) {
+		m->stats.activations_refused++;
+		http_error(resp, 429, "rate_limited",
+			   "activation refused: too many activations at once; retry in %lld s",
+			   (long long)wait);
+		snprintf(resp->headers, sizeof(resp->headers), "Retry-After: %lld\r\n",
+			 (long long)wait);
+		if (refusal_should_record(m, c->peer_ip, "rate_limited"))
+			event_record_target(m, EV_AIA_FAILED, c->peer_ip,
+					    "activations from %s refused (rate_limited): more than "
+					    "%lld per second",
+					    c->peer_ip, (long long)m->cfg.activation_rate);
+		return;
+	}
 	if (proto_parse_activation(req->body.data ? req->body.data : "", req->body.len, &ar, err,
 				   sizeof(err)) < 0) {
 		m->stats.activations_refused++;

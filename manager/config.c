@@ -71,6 +71,10 @@ static const struct cfg_setting cfg_table[] = {
 	 "Events older than this are deleted."},
 	{"store", "events_max_count", CFG_INT, OFF(events_max_count), 0, "1000000", 1000, 1000000000, "",
 	 "At most this many events are kept; the oldest go first."},
+	{"activation", "rate", CFG_INT, OFF(activation_rate), 0, "500", 1, 1000000, "per s",
+	 "Activations accepted per second, sustained; beyond it (and the burst) agents get 429 with Retry-After and retry with jitter."},
+	{"activation", "burst", CFG_INT, OFF(activation_burst), 0, "1000", 1, 1000000, "",
+	 "Activations accepted at once before the rate applies (a token bucket of this size)."},
 	{"ca", "agent_cert_days", CFG_INT, OFF(agent_cert_days), 0, "825", 1, 3650, "days",
 	 "Validity of the client certificates issued to agents at activation."},
 };

@@ -33,6 +33,8 @@ struct mgr_config {
 	int64_t max_body_api;		/* bytes */
 	int64_t contact_flush_interval; /* seconds */
 	int64_t agent_cert_days;
+	int64_t activation_rate;  /* activations per second, sustained */
+	int64_t activation_burst; /* activations at once */
 	int64_t events_max_age_days;
 	int64_t events_max_count;
 	char log_level[16];

@@ -53,6 +53,9 @@ struct mgr {
 	int64_t last_contact_flush;
 	struct mgr_stats stats;
 	struct refusal_slot refusals[REFUSAL_SLOTS];
+	/* agentsvc.c: the activation token bucket */
+	double act_tokens;
+	int64_t act_refill_mono;
 };
 
 #endif

@@ -113,3 +113,42 @@ def test_license_add_refuses_bad_input(manager):
     soon = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 30 * 86400))
     assert ctl(manager, "license", "add", "--seats", "3", "--expires", soon).returncode == 0
     assert [a for a in manager.alerts() if a["alertType"] == "license-expiring"]
+
+
+def test_activation_storm_gets_429_and_agents_come_back_later(tmp_path):
+    import http.client
+    import ssl
+    from vigil import Agent, Manager
+    m = Manager(tmp_path, extra="[activation]\nrate = 1\nburst = 2\n").start()
+    agents_started = []
+    try:
+        ctx = ssl.create_default_context(cafile=m.ca)
+        ctx.check_hostname = False
+        statuses, retry_after = [], []
+        for _ in range(6):
+            conn = http.client.HTTPSConnection("127.0.0.1", m.agent_port, context=ctx, timeout=10)
+            conn.request("POST", "/agent/v1/activate", body="{}",
+                         headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            body = r.read().decode()
+            statuses.append(r.status)
+            if r.status == 429:
+                retry_after.append(int(r.getheader("Retry-After")))
+                assert json.loads(body)["error"]["code"] == "rate_limited"
+            conn.close()
+        # the burst of 2 is let through (to be refused for its body), the rest wait
+        assert statuses[:2] == [400, 400] and statuses.count(429) >= 3, statuses
+        assert all(ra >= 1 for ra in retry_after)
+        # an agent caught in the storm is told when, and activates on a retry
+        a = Agent(m, tmp_path, "stormy").start()
+        agents_started.append(a)
+        r = a.ctl("activate", "https://127.0.0.1:%d/" % m.agent_port, "token:" + m.token,
+                  "hostname:stormy", "--ca-fingerprint", m.fingerprint, "--retry-interval", "1",
+                  check=False)
+        if r.returncode != 0:
+            assert "too many activations at once" in r.stderr and "(HTTP 429, rate_limited)" in r.stderr
+        wait_until(lambda: m.status("stormy") == "Managed (Online)", timeout=20)
+    finally:
+        for a in agents_started:
+            a.stop()
+        m.stop()

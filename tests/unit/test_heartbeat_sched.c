@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "heartbeat.h"
+#include "retry.h"
 #include "util.h"
 
 static void
@@ -47,12 +48,30 @@ test_backoff(void **state)
 	}
 }
 
+static void
+test_activation_retry_delay(void **state)
+{
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		int64_t d = retry_delay_ms(300, 0, rand_below(UINT64_MAX));
+		assert_true(d >= 270000 && d <= 330000);
+		/* Retry-After wins when longer, spread over up to half of it again */
+		d = retry_delay_ms(1, 4, rand_below(UINT64_MAX));
+		assert_true(d >= 4000 && d <= 6000);
+		/* and is ignored when the interval is longer anyway */
+		d = retry_delay_ms(60, 4, rand_below(UINT64_MAX));
+		assert_true(d >= 54000 && d <= 66000);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_interval_jitter),
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_activation_retry_delay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
