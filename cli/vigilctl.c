@@ -97,7 +97,9 @@ struct vctl {
 	int64_t event_id, since_ms, until_ms, limit;
 	int deactivate; /* "computer deactivate" rather than "computer show" */
 	const char *power; /* "computer power NAME stopped|running" */
-	const char *license_action; /* "add" or "show" */
+	const char *license_action; /* "add", "show" (license); "show", "set" (settings) */
+	char **words;		    /* activation-settings set KEY=VALUE ... */
+	int nwords;
 	int64_t seats;
 	const char *modules, *expires;
 };
@@ -124,6 +126,8 @@ usage(FILE *fp)
 		"  computer power NAME stopped|running  set the VM's power state (seats follow)\n"
 		"  license show [--json]                seats: total, used, free, who holds them\n"
 		"  license add --seats N [--modules LIST] [--expires DATE]\n"
+		"  activation-settings show | set allow=any|existing|iplist iplist=CIDR,...\n"
+		"                      duplicate=reactivate|new|refuse\n"
 		"  events [--computer NAME|GUID|ID] [--id N] [--since T] [--until T]\n"
 		"         [--limit N] [--wide] [--json] system events, oldest first\n"
 		"  alerts [--all] [--wide] [--json]     open alerts (--all: cleared ones too)\n"
@@ -712,6 +716,80 @@ vctl_show_interfaces(const json_t *comp)
 	buf_clear(&ips);
 }
 
+static int
+vctl_act_print(struct vctl *v, json_t *res)
+{
+	struct buf list;
+
+	if (v->given & OPT_JSON)
+		return vctl_print_json(res);
+	buf_init(&list, VIGILCTL_MAX_TEXT);
+	vctl_join(json_object_get(res, "ipList"), ",", &list);
+	printf("allow:     %s\niplist:    %s\nduplicate: %s\n", jstr(res, "allow"),
+	       list.len ? buf_cstr(&list) : "-", jstr(res, "duplicate"));
+	buf_clear(&list);
+	return 0;
+}
+
+/* activation-settings show | set allow=.. iplist=a,b duplicate=.. */
+static int
+cmd_activation_settings(struct vctl *v)
+{
+	json_t *res = NULL, *body;
+	char *text;
+	int i, rc;
+
+	if (strcmp(v->license_action, "show") == 0) {
+		if (ctlapi_get(&v->api, "/api/activationsettings", 1, &res, &v->err) < 0)
+			return vctl_api_fail(v);
+		rc = vctl_act_print(v, res);
+		json_decref(res);
+		return rc;
+	}
+	body = json_object();
+	for (i = 0; i < v->nwords; i++) {
+		const char *w = v->words[i], *eq = strchr(w, '=');
+		if (eq == NULL) {
+			json_decref(body);
+			return vctl_usage_error("\"%s\": expected KEY=VALUE", w);
+		}
+		if (strncmp(w, "allow=", 6) == 0 || strncmp(w, "duplicate=", 10) == 0) {
+			char key[16];
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - w), w);
+			json_object_set_new(body, key, json_string(eq + 1));
+		} else if (strncmp(w, "iplist=", 7) == 0) {
+			json_t *arr = json_array();
+			char copy[4096], *save = NULL, *tok;
+			if (strlen(eq + 1) >= sizeof(copy)) {
+				json_decref(arr);
+				json_decref(body);
+				return vctl_usage_error("iplist is too long");
+			}
+			str_copy(copy, eq + 1, sizeof(copy));
+			for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+				json_array_append_new(arr, json_string(tok));
+			json_object_set_new(body, "ipList", arr);
+		} else {
+			json_decref(body);
+			return vctl_usage_error("unknown setting \"%.*s\" (allow, iplist, duplicate)",
+						(int)(eq - w), w);
+		}
+	}
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL) {
+		vctl_warnx("out of memory");
+		return CTLAPI_EXIT_API;
+	}
+	rc = ctlapi_post(&v->api, "/api/activationsettings", text, 1, &res, &v->err);
+	free(text);
+	if (rc < 0)
+		return vctl_api_fail(v);
+	rc = vctl_act_print(v, res);
+	json_decref(res);
+	return rc;
+}
+
 /* computer power NAME stopped|running */
 static int
 vctl_power(struct vctl *v)
@@ -1074,6 +1152,10 @@ static const struct vctl_cmd vctl_cmds[] = {
 	 OPT_JSON, 2, 1, cmd_computer_show},
 	{"license", "license show [--json] | license add --seats N [--modules LIST] [--expires DATE]",
 	 OPT_JSON | OPT_SEATS | OPT_MODULES | OPT_EXPIRES, 1, 1, cmd_license},
+	{"activation-settings",
+	 "activation-settings show [--json] | activation-settings set allow=any|existing|iplist "
+	 "iplist=CIDR,... duplicate=reactivate|new|refuse",
+	 OPT_JSON, 1, 1, cmd_activation_settings},
 	{"events",
 	 "events [--computer X] [--id N] [--since T] [--until T] [--limit N] [--wide] [--json]",
 	 OPT_JSON | OPT_WIDE | OPT_COMPUTER | OPT_ID | OPT_SINCE | OPT_UNTIL | OPT_LIMIT, 0, 1,
@@ -1205,7 +1287,9 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 	/* "computer power NAME STATE" takes one more word than show/deactivate */
 	if (nargs - 1 != v->cmd->nargs &&
 	    !(v->cmd->run == cmd_computer_show && nargs == 4 &&
-	      strcmp(argv[optind + 1], "power") == 0)) {
+	      strcmp(argv[optind + 1], "power") == 0) &&
+	    !(v->cmd->run == cmd_activation_settings && nargs >= 3 &&
+	      strcmp(argv[optind + 1], "set") == 0)) {
 		vctl_warnx("usage: vigilctl %s", v->cmd->usage);
 		return CTLAPI_EXIT_USAGE;
 	}
@@ -1226,6 +1310,15 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 							"\"running\", not \"%s\"",
 							v->power);
 		}
+	}
+	if (v->cmd->run == cmd_activation_settings) {
+		v->license_action = argv[optind + 1];
+		if (strcmp(v->license_action, "show") != 0 && strcmp(v->license_action, "set") != 0)
+			return vctl_usage_error("usage: vigilctl %s", v->cmd->usage);
+		if (strcmp(v->license_action, "set") == 0 && nargs < 3)
+			return vctl_usage_error("activation-settings set needs KEY=VALUE words");
+		v->words = argv + optind + 2;
+		v->nwords = nargs - 2;
 	}
 	if (v->cmd->run == cmd_license) {
 		v->license_action = argv[optind + 1];

@@ -108,20 +108,78 @@ activation_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int
 				    "activation from %s refused (%s): %s", c->peer_ip, code, msg);
 }
 
-/* The computer listed as Activation Failed for this host, or NULL. */
+/*
+ * The newest computer with the same identity (host name and machine id) in
+ * the given state, or in any state when state < 0; NULL when none.
+ */
 static struct computer *
-activation_find_failed(struct mgr *m, const struct host_facts *h)
+activation_find_same(struct mgr *m, const struct host_facts *h, int state)
 {
 	size_t i;
 
-	/* refusals are rare and kept few (one per host): a scan is fine */
+	/*
+	 * Activations are rare next to heartbeats: a scan is fine here; an
+	 * index by machine id comes with clone detection.
+	 */
 	for (i = m->reg.n; i > 0; i--) {
 		struct computer *c = m->reg.byid[i - 1];
-		if (c->state == COMPUTER_ACTIVATION_FAILED && strcmp(c->hostname, h->hostname) == 0 &&
+		if ((state < 0 || (int)c->state == state) && strcmp(c->hostname, h->hostname) == 0 &&
 		    strcmp(c->machine_id, h->machine_id) == 0)
 			return c;
 	}
 	return NULL;
+}
+
+static struct computer *
+activation_find_failed(struct mgr *m, const struct host_facts *h)
+{
+	return activation_find_same(m, h, COMPUTER_ACTIVATION_FAILED);
+}
+
+/*
+ * The activation settings: who may activate, and which listed computer (if
+ * any) this activation becomes.  -1 when refused (answered in resp).
+ */
+static int
+activation_check_settings(struct mgr *m, struct conn *conn, struct http_response *resp,
+			  const struct activation_req *ar, struct computer **reuse_r)
+{
+	struct computer *same = activation_find_same(m, &ar->host, -1);
+	char why[256];
+
+	*reuse_r = NULL;
+	if (m->act.allow == ACT_ALLOW_IPLIST && !act_ip_allowed(&m->act, conn->peer_ip)) {
+		snprintf(why, sizeof(why),
+			 "agent-initiated activation is not allowed from %s (not in the allow-list)",
+			 conn->peer_ip);
+		activation_refuse(m, conn, resp, 403, "not_allowed", ar->host.hostname, why);
+		return -1;
+	}
+	if (m->act.allow == ACT_ALLOW_EXISTING && same == NULL) {
+		activation_refuse(m, conn, resp, 403, "not_allowed", ar->host.hostname,
+				  "agent-initiated activation is allowed only for computers already "
+				  "listed on the manager");
+		return -1;
+	}
+	if (same == NULL || same->state == COMPUTER_ACTIVATION_FAILED) {
+		*reuse_r = same;
+		return 0;
+	}
+	switch (m->act.duplicate) {
+	case ACT_DUP_REFUSE:
+		snprintf(why, sizeof(why),
+			 "a computer with this identity already exists (%s, ID %lld); deactivate it "
+			 "or change the duplicate setting",
+			 same->hostname, (long long)same->id);
+		activation_refuse(m, conn, resp, 409, "duplicate", ar->host.hostname, why);
+		return -1;
+	case ACT_DUP_NEW:
+		return 0;
+	case ACT_DUP_REACTIVATE:
+		*reuse_r = same;
+		return 0;
+	}
+	return 0;
 }
 
 /*
@@ -210,7 +268,9 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 		struct http_response *resp)
 {
 	struct activation_req ar;
-	struct computer *comp = NULL, *failed = NULL;
+	struct computer *comp = NULL, *failed = NULL, *reuse = NULL;
+	enum computer_state prev_state = COMPUTER_ACTIVATION_FAILED;
+	int prev_held = 0;
 	X509_REQ *csr = NULL;
 	const char *errstr = NULL;
 	char err[512], fpr[PKI_FPR_LEN];
@@ -248,15 +308,27 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	/* recorded only with a valid token: anonymous clients cannot fill the table */
 	event_record_target(m, EV_AIA_REQUESTED, ar.host.hostname, "activation requested from %s",
 			    c->peer_ip);
-	if (activation_check_license(m, c, resp, &ar) < 0)
+	if (activation_check_settings(m, c, resp, &ar, &reuse) < 0)
+		goto out;
+	/* reactivating a computer that holds a seat needs no new one */
+	if ((reuse == NULL || !lic_holds_seat(reuse)) && activation_check_license(m, c, resp, &ar) < 0)
 		goto out;
 	csr = pki_csr_parse(ar.csr, strlen(ar.csr), &errstr);
 	if (csr == NULL) {
 		activation_refuse(m, c, resp, 400, "bad_csr", ar.host.hostname, errstr);
 		goto out;
 	}
-	/* a computer listed as Activation Failed becomes this one */
-	failed = activation_find_failed(m, &ar.host);
+	/*
+	 * A listed computer becomes this one: one refused before (Activation
+	 * Failed), or the same identity when the duplicate setting says
+	 * "reactivate"; its old certificate is superseded by the new one.
+	 */
+	failed = reuse ? reuse : activation_find_failed(m, &ar.host);
+	if (failed != NULL) {
+		prev_state = failed->state;
+		if ((prev_held = lic_holds_seat(failed)) != 0)
+			lic_seat_change(m, failed, -1); /* status_activated() takes it again */
+	}
 	comp = failed ? failed : registry_new_computer(&m->reg);
 	if (comp == NULL)
 		goto fail;
@@ -288,10 +360,13 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	    0) {
 		http_error(resp, 503, "store_unavailable",
 			   "activation failed: the manager cannot write its database; try again");
-		if (failed == NULL)
+		if (failed == NULL) {
 			computer_free(comp);
-		else
-			comp->state = COMPUTER_ACTIVATION_FAILED;
+		} else {
+			comp->state = prev_state;
+			if (prev_held)
+				lic_seat_change(m, comp, +1);
+		}
 		comp = NULL;
 		goto out;
 	}

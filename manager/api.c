@@ -11,6 +11,7 @@
 #include "apibody.h"
 #include "license.h"
 #include "events.h"
+#include "jsonbody.h"
 #include "log.h"
 #include "mgr.h"
 #include "status.h"
@@ -345,6 +346,44 @@ api_licenses(struct mgr *m, const char *method, struct http_request *req,
 	resp->status = 201;
 }
 
+/* GET/POST /api/activationsettings: who may activate, what a duplicate does. */
+static void
+api_activation_settings(struct mgr *m, const char *method, struct http_request *req,
+			struct http_response *resp)
+{
+	struct act_settings next = m->act;
+	char err[256], *text;
+	json_t *o, *cur;
+
+	if (strcmp(method, "GET") == 0) {
+		api_reply(resp, act_to_json(&m->act));
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		http_error(resp, 405, "method_not_allowed", "use GET or POST");
+		return;
+	}
+	o = jsonbody_object(req->body.data ? req->body.data : "", req->body.len, err, sizeof(err));
+	if (o == NULL || act_from_json(&next, o, err, sizeof(err)) < 0) {
+		json_decref(o);
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	json_decref(o);
+	cur = act_to_json(&next);
+	text = cur ? json_dumps(cur, JSON_COMPACT) : NULL;
+	if (text == NULL || store_setting_set(&m->store, "activation_settings", text) < 0) {
+		free(text);
+		json_decref(cur);
+		http_error(resp, 503, "store_unavailable", "the settings could not be stored; try again");
+		return;
+	}
+	m->act = next;
+	event_record(m, EV_SETTINGS_CHANGED, NULL, "activation settings: %s", text);
+	free(text);
+	api_reply(resp, cur);
+}
+
 /*
  * /api/computers/{ID|GUID}: GET shows it; POST .../deactivate revokes its
  * certificate at once (later heartbeats are refused with 770) and frees it;
@@ -452,6 +491,10 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 	}
 	if (strcmp(path, "/api/licenses") == 0) {
 		api_licenses(m, method, req, resp);
+		return;
+	}
+	if (strcmp(path, "/api/activationsettings") == 0) {
+		api_activation_settings(m, method, req, resp);
 		return;
 	}
 	if (strcmp(method, "GET") != 0) {

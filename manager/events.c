@@ -14,6 +14,7 @@
 static const struct event_def ev_catalogue[] = {
 	{EV_MANAGER_STARTED, "Manager Started", EV_INFO, "The manager started and is accepting agents."},
 	{EV_LICENSE_CHANGED, "License Changed", EV_INFO, "A license was added; the description gives its seats, modules and expiry."},
+	{EV_SETTINGS_CHANGED, "System Settings Changed", EV_INFO, "The activation settings were changed; the description gives the new values."},
 	{EV_MANAGER_SHUTDOWN, "Manager Shutdown", EV_INFO, "The manager stopped cleanly."},
 	{EV_ALERT_STARTED, "Alert Started", EV_INFO, "An alert was raised."},
 	{EV_ALERT_CHANGED, "Alert Changed", EV_INFO, "An open alert changed (message or affected computer)."},

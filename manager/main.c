@@ -18,6 +18,7 @@
 #include "agentsvc.h"
 #include "api.h"
 #include "events.h"
+#include "jsonbody.h"
 #include "log.h"
 #include "mgr.h"
 #include "status.h"
@@ -132,6 +133,25 @@ mgr_rotate(struct mgr *m, const char *what)
 	       "The old one no longer works once the manager reloads (kill -HUP its pid, see %s/manager.json).\n",
 	       is_key ? "new API key" : "new activation token", secret, m->cfg.state_dir);
 	return 0;
+}
+
+/* The activation settings from the database, or the defaults. */
+static int
+mgr_load_act_settings(struct mgr *m)
+{
+	char text[8192], err[256];
+	json_t *o;
+	int ret;
+
+	act_defaults(&m->act);
+	if (store_setting_get(&m->store, "activation_settings", text, sizeof(text)) < 0)
+		return 0;
+	o = jsonbody_object(text, strlen(text), err, sizeof(err));
+	if (o == NULL)
+		return -1;
+	ret = act_from_json(&m->act, o, err, sizeof(err));
+	json_decref(o);
+	return ret;
 }
 
 static int
@@ -305,6 +325,8 @@ main(int argc, char **argv)
 		fatal("cannot load licenses from %s", dbpath);
 	lic_recount(m);
 	lic_evaluate(m, now_ms());
+	if (mgr_load_act_settings(m) < 0)
+		fatal("the activation settings in %s are damaged", dbpath);
 	m->started_ms = now_ms();
 	m->started_mono = m->last_contact_flush = mono_ms();
 	status_start(m);

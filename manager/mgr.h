@@ -9,6 +9,7 @@
 
 #include <openssl/ssl.h>
 
+#include "actsettings.h"
 #include "alerts.h"
 #include "ca.h"
 #include "config.h"
@@ -43,6 +44,7 @@ struct mgr {
 	struct deadline_heap deadlines;
 	struct alerts alerts;
 	struct licenses lic;
+	struct act_settings act;
 	struct ca ca;
 	struct server agent_srv;
 	struct server api_srv;

@@ -1,8 +1,10 @@
-/* fuzz_apibody: the JSON bodies of the REST API (licenses, power state). */
+/* fuzz_apibody: the JSON bodies of the REST API (licenses, power, activation settings). */
 #include <stddef.h>
 #include <stdint.h>
 
+#include "actsettings.h"
 #include "apibody.h"
+#include "jsonbody.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,5 +17,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	(void)apibody_license((const char *)data, size, &lr, err, sizeof(err));
 	(void)apibody_power((const char *)data, size, &stopped, err, sizeof(err));
+	{
+		struct act_settings s;
+		json_t *o = jsonbody_object((const char *)data, size, err, sizeof(err));
+		act_defaults(&s);
+		if (o != NULL) {
+			if (act_from_json(&s, o, err, sizeof(err)) == 0) {
+				json_t *back = act_to_json(&s);
+				json_decref(back);
+			}
+			json_decref(o);
+		}
+	}
 	return 0;
 }

@@ -384,12 +384,14 @@ def test_agent_reset_tells_the_manager_and_forgets_identity(manager, agents):
     assert manager.status("resetme") == "Deactivated"
     ev = manager.events(id=708, computer=c["ID"])
     assert len(ev) == 1 and "by a reset on the host" in ev[0]["description"]
-    a.activate()
-    wait_until(lambda: len([x for x in manager.computers() if x["hostName"] == "resetme"]) == 2)
     # a deactivated computer never goes offline: no deadline, no alert
-    old = [x for x in manager.computers() if x["hostGUID"] == c["hostGUID"]][0]
-    assert old["vigil"]["offlineDeadline"] == 0
+    assert manager.computer("resetme")["vigil"]["offlineDeadline"] == 0
     assert not manager.events(id=730)
+    # activated again, the same identity reactivates the listed computer
+    # (the default duplicate setting), with a new certificate
+    a.activate()
+    wait_until(lambda: manager.status("resetme") == "Managed (Online)")
+    assert [x["ID"] for x in manager.computers() if x["hostName"] == "resetme"] == [c["ID"]]
 
 
 def test_reset_without_a_manager_still_resets(tmp_path):
