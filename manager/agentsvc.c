@@ -271,6 +271,8 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	struct computer *comp = NULL, *failed = NULL, *reuse = NULL;
 	enum computer_state prev_state = COMPUTER_ACTIVATION_FAILED;
 	int prev_held = 0;
+	char prev_serial[SERIAL_LEN] = "";
+	int64_t prev_not_after = 0;
 	X509_REQ *csr = NULL;
 	const char *errstr = NULL;
 	char err[512], fpr[PKI_FPR_LEN];
@@ -325,9 +327,11 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	 */
 	failed = reuse ? reuse : activation_find_failed(m, &ar.host);
 	if (failed != NULL) {
+		/* what a failure below puts back */
 		prev_state = failed->state;
-		if ((prev_held = lic_holds_seat(failed)) != 0)
-			lic_seat_change(m, failed, -1); /* status_activated() takes it again */
+		prev_held = lic_holds_seat(failed);
+		str_copy(prev_serial, failed->cert_serial, sizeof(prev_serial));
+		prev_not_after = failed->cert_not_after_ms;
 	}
 	comp = failed ? failed : registry_new_computer(&m->reg);
 	if (comp == NULL)
@@ -360,18 +364,12 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	    0) {
 		http_error(resp, 503, "store_unavailable",
 			   "activation failed: the manager cannot write its database; try again");
-		if (failed == NULL) {
-			computer_free(comp);
-		} else {
-			comp->state = prev_state;
-			if (prev_held)
-				lic_seat_change(m, comp, +1);
-		}
-		comp = NULL;
 		goto out;
 	}
 	if (failed == NULL && registry_add(&m->reg, comp) < 0)
 		goto fail;
+	if (prev_held)
+		lic_seat_change(m, comp, -1); /* status_activated() takes it again */
 	status_activated(m, comp, now, mono_ms());
 	if (failed == NULL)
 		event_record(m, EV_COMPUTER_CREATED, comp, "created by activation from %s",
@@ -391,8 +389,14 @@ fail:
 	http_error(resp, 500, "internal", "activation failed: internal error (out of memory)");
 out:
 	json_decref(policy);
-	if (comp != failed)
+	if (comp != NULL && comp == failed) {
+		/* not activated after all: the listed computer stays as it was */
+		comp->state = prev_state;
+		str_copy(comp->cert_serial, prev_serial, sizeof(comp->cert_serial));
+		comp->cert_not_after_ms = prev_not_after;
+	} else {
 		computer_free(comp);
+	}
 	free(cert_pem);
 	X509_REQ_free(csr);
 	proto_host_facts_clear(&ar.host);
