@@ -54,7 +54,8 @@ parse_i64(const char *s, int64_t min, int64_t max, int64_t *out_r)
 	char *end;
 	long long v;
 
-	if (s == NULL || *s == '\0')
+	/* strtoll() would skip leading blanks and take a '+': not a whole number here */
+	if (s == NULL || !((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -168,6 +169,13 @@ parse_time_ms(const char *s, int64_t *ms_r)
 		if (vals[1] < 1 || vals[1] > 12 || vals[2] < 1 || vals[2] > 31 || vals[3] > 23 ||
 		    vals[4] > 59 || vals[5] > 60)
 			return -1;
+		/* timegm() would quietly turn February 30 into March 2 */
+		{
+			static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+			int y = vals[0], leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+			if (vals[2] > mdays[vals[1] - 1] || (vals[1] == 2 && !leap && vals[2] > 28))
+				return -1;
+		}
 	}
 	p = s + 19;
 	if (*p == '.') {
