@@ -33,4 +33,12 @@ struct activate_outcome {
 int activate_run(struct agent_state *st, const struct activate_opts *o,
 		 struct activate_outcome *out, char *err, size_t errsize);
 
+/*
+ * Reactivation as a new computer, when the manager answered a heartbeat
+ * with "reactivate_required" (this agent is a clone, or its computer was
+ * deleted): a new key and CSR, authenticated by the current identity; the
+ * new GUID and certificate replace it.  0, or -1 with a sentence in err.
+ */
+int reactivate_run(struct agent_state *st, char *err, size_t errsize);
+
 #endif

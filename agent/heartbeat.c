@@ -70,13 +70,15 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
 	int ret = -1;
 
 	hs->last_attempt_ms = now_ms();
+	hs->last_code[0] = '\0';
 	client_result_init(&r);
 	req = json_object();
-	if (req == NULL || hostinfo_fill(req, st->hostname, hs->clock_offset_ms) < 0)
+	if (req == NULL || hostinfo_fill(req, st->hostname, hs->clock_offset_ms, st->dir) < 0)
 		goto oom;
 	if (sysinfo(&si) == 0)
 		json_object_set_new(req, "uptime_s", json_integer(si.uptime));
 	json_object_set_new(req, "config_fingerprint", json_string(st->config_fingerprint));
+	/* hostinfo_fill() put the machine fingerprint: the manager spots clones with it */
 	json_object_set_new(req, "last_error",
 			    json_string(hs->last_ok || hs->failures == 0 ? "" : hs->last_message));
 	json_object_set_new(req, "events", json_array());
@@ -91,6 +93,7 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
 	if (r.status != 200) {
 		client_error_code(&r, code, sizeof(code));
 		hb_fail(hs, CL_HTTP, r.status, r.error);
+		str_copy(hs->last_code, code, sizeof(hs->last_code));
 		if (strcmp(code, "computer_deactivated") == 0 && !st->deactivated) {
 			st->deactivated = 1;
 			snprintf(st->deactivated_reason, sizeof(st->deactivated_reason), "%.250s",

@@ -18,6 +18,7 @@ struct hb_status {
 	enum client_stage last_stage;
 	long last_http_status;
 	char last_message[512];
+	char last_code[64]; /* the manager's error code of the last refusal, or "" */
 	int failures; /* consecutive */
 	char manager_status[64];
 	int64_t clock_offset_ms; /* test option: shifts the reported clock */

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "util.h"
 
@@ -74,15 +77,24 @@ hostinfo_interfaces(void)
 	return arr;
 }
 
+static void hi_read_line(const char *path, char *out, size_t outsize);
+
 static void
 hi_machine_id(char *out, size_t outsize)
+{
+	hi_read_line("/etc/machine-id", out, outsize);
+	if (out[0] == '\0')
+		hi_read_line("/var/lib/dbus/machine-id", out, outsize);
+}
+
+static void
+hi_read_line(const char *path, char *out, size_t outsize)
 {
 	char *data = NULL;
 	size_t len = 0;
 
 	out[0] = '\0';
-	if (file_read_all("/etc/machine-id", 256, &data, &len) < 0 &&
-	    file_read_all("/var/lib/dbus/machine-id", 256, &data, &len) < 0)
+	if (file_read_all(path, 256, &data, &len) < 0)
 		return;
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == ' '))
 		data[--len] = '\0';
@@ -90,11 +102,32 @@ hi_machine_id(char *out, size_t outsize)
 	free(data);
 }
 
+void
+hostinfo_fingerprint(const char *state_dir, char out[65])
+{
+	char mid[129], uuid[129], real[PATH_MAX], buf[PATH_MAX + 300];
+	unsigned char md[32];
+	unsigned int n = 0;
+	int len;
+
+	hi_machine_id(mid, sizeof(mid));
+	hi_read_line("/sys/class/dmi/id/product_uuid", uuid, sizeof(uuid));
+	if (realpath(state_dir, real) == NULL)
+		str_copy(real, state_dir, sizeof(real));
+	len = snprintf(buf, sizeof(buf), "vigil machine fingerprint v1\n%s\n%s\n%s\n", mid, uuid,
+		       real);
+	if (len < 0 || (size_t)len >= sizeof(buf))
+		len = (int)strlen(buf);
+	EVP_Digest(buf, (size_t)len, md, &n, EVP_sha256(), NULL);
+	hex_encode(md, 32, out);
+}
+
 int
-hostinfo_fill(json_t *obj, const char *hostname_override, int64_t clock_offset_ms)
+hostinfo_fill(json_t *obj, const char *hostname_override, int64_t clock_offset_ms,
+	      const char *state_dir)
 {
 	struct utsname u;
-	char host[256] = "", platform[300], mid[129];
+	char host[256] = "", platform[300], mid[129], fpr[65];
 
 	if (hostname_override != NULL && *hostname_override)
 		str_copy(host, hostname_override, sizeof(host));
@@ -107,7 +140,9 @@ hostinfo_fill(json_t *obj, const char *hostname_override, int64_t clock_offset_m
 		str_copy(platform, "unknown", sizeof(platform));
 	platform[255] = '\0';
 	hi_machine_id(mid, sizeof(mid));
-	if (json_object_set_new(obj, "hostname", json_string(host)) < 0 ||
+	hostinfo_fingerprint(state_dir, fpr);
+	if (json_object_set_new(obj, "machine_fingerprint", json_string(fpr)) < 0 ||
+	    json_object_set_new(obj, "hostname", json_string(host)) < 0 ||
 	    json_object_set_new(obj, "platform", json_string(platform)) < 0 ||
 	    json_object_set_new(obj, "agent_version", json_string(AGENT_VERSION)) < 0 ||
 	    json_object_set_new(obj, "machine_id", json_string(mid)) < 0 ||

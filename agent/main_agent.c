@@ -89,6 +89,32 @@ agent_reload(struct agent *a)
 	}
 }
 
+/*
+ * The manager says this agent must become a new computer (it is a clone,
+ * or its computer was deleted).  0 when it now has a new identity.
+ */
+static int
+agent_reactivate(struct agent *a)
+{
+	char err[1024], old[40];
+
+	str_copy(old, a->st.guid, sizeof(old));
+	log_warn("the manager asks for a reactivation: %s", a->hs.last_message);
+	if (reactivate_run(&a->st, err, sizeof(err)) < 0) {
+		log_error("reactivation failed: %s; trying again at the next heartbeat", err);
+		/* the heartbeat back-off applies: the failures keep counting */
+		snprintf(a->hs.last_message, sizeof(a->hs.last_message), "reactivation failed: %.480s",
+			 err);
+		return -1;
+	}
+	snprintf(a->retry_result, sizeof(a->retry_result),
+		 "reactivated as a new computer: GUID %s (was %s)", a->st.guid, old);
+	log_info("reactivated as a new computer: GUID %s, computer %lld (was %s)", a->st.guid,
+		 (long long)a->st.computer_id, old);
+	agent_reload(a);
+	return 0;
+}
+
 static void
 agent_heartbeat(struct agent *a)
 {
@@ -98,7 +124,10 @@ agent_heartbeat(struct agent *a)
 		a->next_hb_mono = -1;
 		return;
 	}
-	if (hb_send(&a->st, &a->cl, &a->hs) == 0) {
+	if (hb_send(&a->st, &a->cl, &a->hs) < 0 &&
+	    strcmp(a->hs.last_code, "reactivate_required") == 0 && agent_reactivate(a) == 0)
+		return; /* the new identity heartbeats at once */
+	if (a->hs.last_ok) {
 		delay = hb_next_delay_ms(a->st.heartbeat_interval, rand_below(UINT64_MAX));
 		log_debug("heartbeat ok; next in %lld ms", (long long)delay);
 	} else {

@@ -18,6 +18,7 @@
 #include "activate.h"
 #include "client.h"
 #include "heartbeat.h"
+#include "hostinfo.h"
 #include "retry.h"
 #include "ctl.h"
 #include "log.h"
@@ -333,12 +334,23 @@ cmd_reset(void)
 		struct http_client cl;
 		struct client_result res;
 
+		char fpr[65], body[128], code[64] = "";
+
+		/* the fingerprint: a clone's reset must not deactivate the original */
+		hostinfo_fingerprint(state_dir, fpr);
+		snprintf(body, sizeof(body), "{\"machine_fingerprint\":\"%s\"}", fpr);
 		client_result_init(&res);
 		if (client_init(&cl) == 0 && hb_client_setup(&st, &cl) == 0) {
 			cl.timeout_s = 10;
-			if (client_request(&cl, st.manager_url, "/agent/v1/deactivate", "{}", &res) == 0 &&
+			if (client_request(&cl, st.manager_url, "/agent/v1/deactivate", body, &res) == 0 &&
 			    res.status == 200) {
 				printf("reset: the manager %s deactivated computer %s\n", st.manager_url,
+				       st.guid);
+			} else if (res.status == 409 &&
+				   strcmp(client_error_code(&res, code, sizeof(code)), "clone_refused") ==
+					   0) {
+				printf("reset: this agent was a clone of computer %s; the manager keeps "
+				       "the original activated and only this copy is reset\n",
 				       st.guid);
 			} else {
 				fprintf(stderr,

@@ -408,16 +408,33 @@ ctlapi_free_headers(struct curl_slist *h)
 	curl_slist_free_all(h);
 }
 
+static int ctlapi_request(struct ctlapi *api, const char *custom, const char *path,
+			  const char *post_body, int auth, json_t **json_r, struct ctlapi_err *err);
+
 int
 ctlapi_get(struct ctlapi *api, const char *path, int auth, json_t **json_r,
 	   struct ctlapi_err *err)
 {
-	return ctlapi_post(api, path, NULL, auth, json_r, err);
+	return ctlapi_request(api, NULL, path, NULL, auth, json_r, err);
 }
 
 int
 ctlapi_post(struct ctlapi *api, const char *path, const char *post_body, int auth,
 	    json_t **json_r, struct ctlapi_err *err)
+{
+	return ctlapi_request(api, NULL, path, post_body, auth, json_r, err);
+}
+
+int
+ctlapi_delete(struct ctlapi *api, const char *path, json_t **json_r, struct ctlapi_err *err)
+{
+	return ctlapi_request(api, "DELETE", path, NULL, 1, json_r, err);
+}
+
+/* custom: a method other than GET/POST (the handle is reused: NULL resets it) */
+static int
+ctlapi_request(struct ctlapi *api, const char *custom, const char *path, const char *post_body,
+	       int auth, json_t **json_r, struct ctlapi_err *err)
 {
 	static const char *const fixed[] = {"api-version: v1", "Accept: application/json"};
 	CURL *c = api->curl;
@@ -475,6 +492,7 @@ ctlapi_post(struct ctlapi *api, const char *path, const char *post_body, int aut
 	} else {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	}
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, custom);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);

@@ -96,6 +96,8 @@ struct vctl {
 	const char *computer; /* --computer, or the argument of "computer show" */
 	int64_t event_id, since_ms, until_ms, limit;
 	int deactivate; /* "computer deactivate" rather than "computer show" */
+	int delete;	/* "computer delete" */
+	int64_t alert_id; /* "alert dismiss ID" */
 	const char *power; /* "computer power NAME stopped|running" */
 	const char *license_action; /* "add", "show" (license); "show", "set" (settings) */
 	char **words;		    /* activation-settings set KEY=VALUE ... */
@@ -124,13 +126,16 @@ usage(FILE *fp)
 		"  computer show NAME|GUID|ID [--json]  one computer and its last %d events\n"
 		"  computer deactivate NAME|GUID|ID     revoke its certificate, free it (event 708)\n"
 		"  computer power NAME stopped|running  set the VM's power state (seats follow)\n"
+		"  computer delete NAME|GUID|ID         remove it from the list (event 251)\n"
 		"  license show [--json]                seats: total, used, free, who holds them\n"
 		"  license add --seats N [--modules LIST] [--expires DATE]\n"
 		"  activation-settings show | set allow=any|existing|iplist iplist=CIDR,...\n"
-		"                      duplicate=reactivate|new|refuse\n"
+		"                      duplicate=reactivate|new|refuse reactivate-cloned=on|off\n"
+		"                      reactivate-unknown=on|off\n"
 		"  events [--computer NAME|GUID|ID] [--id N] [--since T] [--until T]\n"
 		"         [--limit N] [--wide] [--json] system events, oldest first\n"
 		"  alerts [--all] [--wide] [--json]     open alerts (--all: cleared ones too)\n"
+		"  alert dismiss ID                     dismiss a dismissible alert (event 800)\n"
 		"  health [--json]                      whether the manager is up\n"
 		"options:\n"
 		"  --manager URL        the manager's API (VIGIL_URL; default " VIGILCTL_DEFAULT_URL ")\n"
@@ -725,8 +730,11 @@ vctl_act_print(struct vctl *v, json_t *res)
 		return vctl_print_json(res);
 	buf_init(&list, VIGILCTL_MAX_TEXT);
 	vctl_join(json_object_get(res, "ipList"), ",", &list);
-	printf("allow:     %s\niplist:    %s\nduplicate: %s\n", jstr(res, "allow"),
-	       list.len ? buf_cstr(&list) : "-", jstr(res, "duplicate"));
+	printf("allow:              %s\niplist:             %s\nduplicate:          %s\n"
+	       "reactivate-cloned:  %s\nreactivate-unknown: %s\n",
+	       jstr(res, "allow"), list.len ? buf_cstr(&list) : "-", jstr(res, "duplicate"),
+	       json_is_true(json_object_get(res, "reactivateCloned")) ? "on" : "off",
+	       json_is_true(json_object_get(res, "reactivateUnknown")) ? "on" : "off");
 	buf_clear(&list);
 	return 0;
 }
@@ -757,6 +765,15 @@ cmd_activation_settings(struct vctl *v)
 			char key[16];
 			snprintf(key, sizeof(key), "%.*s", (int)(eq - w), w);
 			json_object_set_new(body, key, json_string(eq + 1));
+		} else if (strncmp(w, "reactivate-cloned=", 18) == 0 ||
+			   strncmp(w, "reactivate-unknown=", 19) == 0) {
+			const char *key = w[11] == 'c' ? "reactivateCloned" : "reactivateUnknown";
+			if (strcmp(eq + 1, "on") != 0 && strcmp(eq + 1, "off") != 0) {
+				json_decref(body);
+				return vctl_usage_error("%.*s: give on or off, not \"%s\"",
+							(int)(eq - w), w, eq + 1);
+			}
+			json_object_set_new(body, key, json_boolean(strcmp(eq + 1, "on") == 0));
 		} else if (strncmp(w, "iplist=", 7) == 0) {
 			json_t *arr = json_array();
 			char copy[4096], *save = NULL, *tok;
@@ -771,7 +788,8 @@ cmd_activation_settings(struct vctl *v)
 			json_object_set_new(body, "ipList", arr);
 		} else {
 			json_decref(body);
-			return vctl_usage_error("unknown setting \"%.*s\" (allow, iplist, duplicate)",
+			return vctl_usage_error("unknown setting \"%.*s\" (allow, iplist, duplicate, "
+						"reactivate-cloned, reactivate-unknown)",
 						(int)(eq - w), w);
 		}
 	}
@@ -943,6 +961,42 @@ vctl_deactivate(struct vctl *v)
 }
 
 static int
+vctl_delete(struct vctl *v)
+{
+	json_t *comp = NULL, *res = NULL;
+	char path[96];
+	int rc;
+
+	if ((rc = vctl_resolve(v, v->computer, &comp)) != 0)
+		return rc;
+	snprintf(path, sizeof(path), "/api/computers/%lld", (long long)jint(comp, "ID"));
+	if (ctlapi_delete(&v->api, path, &res, &v->err) < 0) {
+		json_decref(comp);
+		return vctl_api_fail(v);
+	}
+	printf("deleted %s (ID %lld, GUID %s); its events stay: %s\n", jstr(comp, "hostName"),
+	       (long long)jint(comp, "ID"), jstr(comp, "hostGUID"), jstr(res, "note"));
+	json_decref(res);
+	json_decref(comp);
+	return 0;
+}
+
+/* alert dismiss ID */
+static int
+cmd_alert(struct vctl *v)
+{
+	json_t *res = NULL;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/api/alerts/%lld/dismiss", (long long)v->alert_id);
+	if (ctlapi_post(&v->api, path, "{}", 1, &res, &v->err) < 0)
+		return vctl_api_fail(v);
+	printf("alert %lld dismissed\n", (long long)v->alert_id);
+	json_decref(res);
+	return 0;
+}
+
+static int
 cmd_computer_show(struct vctl *v)
 {
 	json_t *comp = NULL, *events = NULL, *vg;
@@ -953,6 +1007,8 @@ cmd_computer_show(struct vctl *v)
 
 	if (v->deactivate)
 		return vctl_deactivate(v);
+	if (v->delete)
+		return vctl_delete(v);
 	if (v->power != NULL)
 		return vctl_power(v);
 	buf_init(&st, VIGILCTL_MAX_TEXT);
@@ -1148,13 +1204,16 @@ out:
 
 static const struct vctl_cmd vctl_cmds[] = {
 	{"computers", "computers [--json]", OPT_JSON, 0, 1, cmd_computers},
-	{"computer", "computer show|deactivate NAME|GUID|ID [--json] | computer power NAME stopped|running",
+	{"computer",
+	 "computer show|deactivate|delete NAME|GUID|ID [--json] | computer power NAME "
+	 "stopped|running",
 	 OPT_JSON, 2, 1, cmd_computer_show},
 	{"license", "license show [--json] | license add --seats N [--modules LIST] [--expires DATE]",
 	 OPT_JSON | OPT_SEATS | OPT_MODULES | OPT_EXPIRES, 1, 1, cmd_license},
 	{"activation-settings",
 	 "activation-settings show [--json] | activation-settings set allow=any|existing|iplist "
-	 "iplist=CIDR,... duplicate=reactivate|new|refuse",
+	 "iplist=CIDR,... duplicate=reactivate|new|refuse reactivate-cloned=on|off "
+	 "reactivate-unknown=on|off",
 	 OPT_JSON, 1, 1, cmd_activation_settings},
 	{"events",
 	 "events [--computer X] [--id N] [--since T] [--until T] [--limit N] [--wide] [--json]",
@@ -1162,6 +1221,7 @@ static const struct vctl_cmd vctl_cmds[] = {
 	 cmd_events},
 	{"alerts", "alerts [--all] [--wide] [--json]", OPT_JSON | OPT_WIDE | OPT_ALL, 0, 1,
 	 cmd_alerts},
+	{"alert", "alert dismiss ID", 0, 2, 1, cmd_alert},
 	{"health", "health [--json]", OPT_JSON, 0, 0, cmd_health},
 };
 
@@ -1296,13 +1356,14 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 	if (v->cmd->run == cmd_computer_show) {
 		const char *sub = argv[optind + 1];
 		if ((strcmp(sub, "show") != 0 && strcmp(sub, "deactivate") != 0 &&
-		     strcmp(sub, "power") != 0) ||
+		     strcmp(sub, "delete") != 0 && strcmp(sub, "power") != 0) ||
 		    argv[optind + 2][0] == '\0' || (strcmp(sub, "power") == 0) != (nargs == 4)) {
 			vctl_warnx("usage: vigilctl %s", v->cmd->usage);
 			return CTLAPI_EXIT_USAGE;
 		}
 		v->computer = argv[optind + 2];
 		v->deactivate = strcmp(sub, "deactivate") == 0;
+		v->delete = strcmp(sub, "delete") == 0;
 		if (nargs == 4) {
 			v->power = argv[optind + 3];
 			if (strcmp(v->power, "stopped") != 0 && strcmp(v->power, "running") != 0)
@@ -1310,6 +1371,14 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 							"\"running\", not \"%s\"",
 							v->power);
 		}
+	}
+	if (v->cmd->run == cmd_alert) {
+		if (strcmp(argv[optind + 1], "dismiss") != 0)
+			return vctl_usage_error("usage: vigilctl %s", v->cmd->usage);
+		if (parse_i64(argv[optind + 2], 1, INT64_MAX, &v->alert_id) < 0)
+			return vctl_usage_error("alert dismiss: \"%s\" is not an alert ID (the first "
+						"column of vigilctl alerts)",
+						argv[optind + 2]);
 	}
 	if (v->cmd->run == cmd_activation_settings) {
 		v->license_action = argv[optind + 1];

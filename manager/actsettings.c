@@ -20,6 +20,8 @@ act_defaults(struct act_settings *s)
 	memset(s, 0, sizeof(*s));
 	s->allow = ACT_ALLOW_ANY;
 	s->duplicate = ACT_DUP_REACTIVATE;
+	s->reactivate_cloned = 1;
+	s->reactivate_unknown = 0;
 }
 
 int
@@ -94,8 +96,9 @@ act_to_json(const struct act_settings *s)
 		snprintf(text, sizeof(text), "%s/%d", addr, s->cidrs[i].prefix);
 		json_array_append_new(list, json_string(text));
 	}
-	return json_pack("{s:s, s:o, s:s}", "allow", allow_names[s->allow], "ipList", list,
-			 "duplicate", dup_names[s->duplicate]);
+	return json_pack("{s:s, s:o, s:s, s:b, s:b}", "allow", allow_names[s->allow], "ipList",
+			 list, "duplicate", dup_names[s->duplicate], "reactivateCloned",
+			 s->reactivate_cloned, "reactivateUnknown", s->reactivate_unknown);
 }
 
 static int
@@ -131,6 +134,20 @@ act_from_json(struct act_settings *s, json_t *o, char *err, size_t errsize)
 			return -1;
 		}
 		next.duplicate = (enum act_duplicate)k;
+	}
+	if ((v = json_object_get(o, "reactivateCloned")) != NULL) {
+		if (!json_is_boolean(v)) {
+			snprintf(err, errsize, "field \"reactivateCloned\" must be true or false");
+			return -1;
+		}
+		next.reactivate_cloned = json_is_true(v);
+	}
+	if ((v = json_object_get(o, "reactivateUnknown")) != NULL) {
+		if (!json_is_boolean(v)) {
+			snprintf(err, errsize, "field \"reactivateUnknown\" must be true or false");
+			return -1;
+		}
+		next.reactivate_unknown = json_is_true(v);
 	}
 	if ((v = json_object_get(o, "ipList")) != NULL) {
 		if (!json_is_array(v) || json_array_size(v) > ACT_MAX_CIDRS) {

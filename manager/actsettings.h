@@ -2,7 +2,9 @@
  * actsettings: the manager-wide activation settings (Deep Security's
  * "Agent-Initiated Activation" settings): who may activate (any computer,
  * computers already listed, or addresses in an allow-list) and what to do
- * when a computer with the same identity (host name and machine id) exists.
+ * when a computer with the same identity (host name and machine id) exists,
+ * and whether cloned agents and agents of deleted computers are reactivated
+ * as new computers.
  * Kept as one JSON value ("activation_settings") in the settings table.
  * Pure functions (no manager state), so they are unit-tested and fuzzed.
  */
@@ -29,6 +31,8 @@ struct act_settings {
 	enum act_duplicate duplicate;
 	struct act_cidr cidrs[ACT_MAX_CIDRS];
 	int ncidrs;
+	int reactivate_cloned;	/* a clone becomes a new computer (else refused) */
+	int reactivate_unknown; /* an agent whose computer was deleted comes back */
 };
 
 void act_defaults(struct act_settings *s);
@@ -36,7 +40,7 @@ void act_defaults(struct act_settings *s);
 int act_cidr_parse(const char *text, struct act_cidr *out);
 /* 1 when the textual address ip lies in one of the allow-list's ranges. */
 int act_ip_allowed(const struct act_settings *s, const char *ip);
-/* JSON for the API: {"allow","ipList","duplicate"}; caller owns it. */
+/* JSON for the API: {"allow","ipList","duplicate","reactivateCloned","reactivateUnknown"}. */
 json_t *act_to_json(const struct act_settings *s);
 /* Fills s from a JSON object (all fields optional over the current values). */
 int act_from_json(struct act_settings *s, json_t *o, char *err, size_t errsize);

@@ -263,39 +263,141 @@ activation_rate_wait(struct mgr *m)
 	}
 }
 
+/*
+ * Gives a computer its identity: a listed one (reuse: refused before, or
+ * the same identity being reactivated; its old certificate is superseded)
+ * or a new one, and answers with the GUID, the certificate and the
+ * configuration.  The computer is durable before the answer is sent; on
+ * any failure a reused computer is put back as it was.
+ */
+static void
+activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
+		 const struct host_facts *h, X509_REQ *csr, struct computer *reuse,
+		 const char *created_why)
+{
+	struct computer *comp;
+	enum computer_state prev_state = COMPUTER_ACTIVATION_FAILED;
+	int prev_held = 0;
+	char prev_serial[SERIAL_LEN] = "", prev_fpr[FPR_HEX_LEN + 1] = "";
+	int64_t prev_not_after = 0;
+	char fpr[PKI_FPR_LEN];
+	char *cert_pem = NULL;
+	json_t *policy = NULL;
+	int64_t now = now_ms();
+
+	if (reuse != NULL) {
+		/* what a failure below puts back */
+		prev_state = reuse->state;
+		prev_held = lic_holds_seat(reuse);
+		str_copy(prev_serial, reuse->cert_serial, sizeof(prev_serial));
+		str_copy(prev_fpr, reuse->machine_fpr, sizeof(prev_fpr));
+		prev_not_after = reuse->cert_not_after_ms;
+	}
+	comp = reuse ? reuse : registry_new_computer(&m->reg);
+	if (comp == NULL)
+		goto fail;
+	if (reuse == NULL)
+		make_guid(comp->guid);
+	if (computer_set_str(&comp->hostname, h->hostname) < 0 ||
+	    computer_set_str(&comp->description, h->description) < 0 ||
+	    computer_set_str(&comp->platform, h->platform) < 0 ||
+	    computer_set_str(&comp->agent_version, h->agent_version) < 0 ||
+	    computer_set_str(&comp->machine_id, h->machine_id) < 0 ||
+	    computer_set_str(&comp->interfaces_json, h->interfaces_json) < 0)
+		goto fail;
+	str_copy(comp->machine_fpr, h->machine_fingerprint, sizeof(comp->machine_fpr));
+	cert_pem = ca_issue_agent(&m->ca, csr, comp->guid, m->cfg.agent_cert_days * 86400,
+				  comp->cert_serial, &comp->cert_not_after_ms);
+	if (cert_pem == NULL)
+		goto fail;
+	comp->state = COMPUTER_ACTIVATED;
+	if (reuse == NULL)
+		comp->created_ms = now;
+	comp->activated_ms = comp->last_contact_ms = now;
+	str_copy(comp->last_ip, c->peer_ip, sizeof(comp->last_ip));
+	if (h->clock_ms)
+		comp->clock_offset_ms = h->clock_ms - now;
+	policy = policy_effective(m, comp);
+	if (policy == NULL || policy_fingerprint(policy, fpr) < 0)
+		goto fail;
+	/* durable before the agent learns its identity */
+	if ((reuse ? store_computer_write(&m->store, comp) : store_computer_insert(&m->store, comp)) <
+		    0 ||
+	    (prev_serial[0] &&
+	     store_cert_revoke(&m->store, prev_serial, comp->guid, prev_not_after,
+			       "superseded by a reactivation") < 0)) {
+		http_error(resp, 503, "store_unavailable",
+			   "activation failed: the manager cannot write its database; try again");
+		goto out;
+	}
+	if (reuse == NULL && registry_add(&m->reg, comp) < 0)
+		goto fail;
+	if (prev_held)
+		lic_seat_change(m, comp, -1); /* status_activated() takes it again */
+	status_activated(m, comp, now, mono_ms());
+	if (reuse == NULL)
+		event_record(m, EV_COMPUTER_CREATED, comp, "%s", created_why);
+	event_record(m, EV_ACTIVATED, comp, "activated; GUID %s, certificate valid until %lld",
+		     comp->guid, (long long)(comp->cert_not_after_ms / 1000));
+	m->stats.activations++;
+	reply_json(resp, 200,
+		   json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:I}", "guid", comp->guid,
+			     "computer_id", (json_int_t)comp->id, "hostname", comp->hostname,
+			     "certificate", cert_pem, "ca_certificate", m->ca.cert_pem, "config",
+			     policy, "config_fingerprint", fpr, "manager_clock_ms", (json_int_t)now));
+	policy = NULL; /* reply_json took it */
+	comp = NULL;
+	goto out;
+fail:
+	http_error(resp, 500, "internal", "activation failed: internal error (out of memory)");
+out:
+	json_decref(policy);
+	if (comp != NULL && comp == reuse) {
+		/* not activated after all: the listed computer stays as it was */
+		comp->state = prev_state;
+		str_copy(comp->cert_serial, prev_serial, sizeof(comp->cert_serial));
+		str_copy(comp->machine_fpr, prev_fpr, sizeof(comp->machine_fpr));
+		comp->cert_not_after_ms = prev_not_after;
+	} else {
+		computer_free(comp);
+	}
+	free(cert_pem);
+}
+
+/* 1 (answered with 429) when the activation bucket is empty. */
+static int
+activation_rate_limited(struct mgr *m, struct conn *c, struct http_response *resp)
+{
+	int64_t wait = activation_rate_wait(m);
+
+	if (wait == 0)
+		return 0;
+	m->stats.activations_refused++;
+	http_error(resp, 429, "rate_limited",
+		   "activation refused: too many activations at once; retry in %lld s",
+		   (long long)wait);
+	snprintf(resp->headers, sizeof(resp->headers), "Retry-After: %lld\r\n", (long long)wait);
+	if (refusal_should_record(m, c->peer_ip, "rate_limited"))
+		event_record_target(m, EV_AIA_FAILED, c->peer_ip,
+				    "activations from %s refused (rate_limited): more than %lld per "
+				    "second",
+				    c->peer_ip, (long long)m->cfg.activation_rate);
+	return 1;
+}
+
 static void
 handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 		struct http_response *resp)
 {
 	struct activation_req ar;
-	struct computer *comp = NULL, *failed = NULL, *reuse = NULL;
-	enum computer_state prev_state = COMPUTER_ACTIVATION_FAILED;
-	int prev_held = 0;
-	char prev_serial[SERIAL_LEN] = "";
-	int64_t prev_not_after = 0;
+	struct computer *reuse = NULL;
 	X509_REQ *csr = NULL;
 	const char *errstr = NULL;
-	char err[512], fpr[PKI_FPR_LEN];
-	char *cert_pem = NULL;
-	json_t *policy = NULL;
-	int64_t now = now_ms(), wait;
+	char err[512], why[128];
 
 	/* before any work: a storm costs a 429, not a CSR check and a signature */
-	wait = activation_rate_wait(m);
-	if (wait > 0) {
-		m->stats.activations_refused++;
-		http_error(resp, 429, "rate_limited",
-			   "activation refused: too many activations at once; retry in %lld s",
-			   (long long)wait);
-		snprintf(resp->headers, sizeof(resp->headers), "Retry-After: %lld\r\n",
-			 (long long)wait);
-		if (refusal_should_record(m, c->peer_ip, "rate_limited"))
-			event_record_target(m, EV_AIA_FAILED, c->peer_ip,
-					    "activations from %s refused (rate_limited): more than "
-					    "%lld per second",
-					    c->peer_ip, (long long)m->cfg.activation_rate);
+	if (activation_rate_limited(m, c, resp))
 		return;
-	}
 	if (proto_parse_activation(req->body.data ? req->body.data : "", req->body.len, &ar, err,
 				   sizeof(err)) < 0) {
 		m->stats.activations_refused++;
@@ -320,84 +422,12 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 		activation_refuse(m, c, resp, 400, "bad_csr", ar.host.hostname, errstr);
 		goto out;
 	}
-	/*
-	 * A listed computer becomes this one: one refused before (Activation
-	 * Failed), or the same identity when the duplicate setting says
-	 * "reactivate"; its old certificate is superseded by the new one.
-	 */
-	failed = reuse ? reuse : activation_find_failed(m, &ar.host);
-	if (failed != NULL) {
-		/* what a failure below puts back */
-		prev_state = failed->state;
-		prev_held = lic_holds_seat(failed);
-		str_copy(prev_serial, failed->cert_serial, sizeof(prev_serial));
-		prev_not_after = failed->cert_not_after_ms;
-	}
-	comp = failed ? failed : registry_new_computer(&m->reg);
-	if (comp == NULL)
-		goto fail;
-	if (failed == NULL)
-		make_guid(comp->guid);
-	if (computer_set_str(&comp->hostname, ar.host.hostname) < 0 ||
-	    computer_set_str(&comp->description, ar.host.description) < 0 ||
-	    computer_set_str(&comp->platform, ar.host.platform) < 0 ||
-	    computer_set_str(&comp->agent_version, ar.host.agent_version) < 0 ||
-	    computer_set_str(&comp->machine_id, ar.host.machine_id) < 0 ||
-	    computer_set_str(&comp->interfaces_json, ar.host.interfaces_json) < 0)
-		goto fail;
-	cert_pem = ca_issue_agent(&m->ca, csr, comp->guid, m->cfg.agent_cert_days * 86400,
-				  comp->cert_serial, &comp->cert_not_after_ms);
-	if (cert_pem == NULL)
-		goto fail;
-	comp->state = COMPUTER_ACTIVATED;
-	if (failed == NULL)
-		comp->created_ms = now;
-	comp->activated_ms = comp->last_contact_ms = now;
-	str_copy(comp->last_ip, c->peer_ip, sizeof(comp->last_ip));
-	if (ar.host.clock_ms)
-		comp->clock_offset_ms = ar.host.clock_ms - now;
-	policy = policy_effective(m, comp);
-	if (policy == NULL || policy_fingerprint(policy, fpr) < 0)
-		goto fail;
-	/* durable before the agent learns its identity */
-	if ((failed ? store_computer_write(&m->store, comp) : store_computer_insert(&m->store, comp)) <
-	    0) {
-		http_error(resp, 503, "store_unavailable",
-			   "activation failed: the manager cannot write its database; try again");
-		goto out;
-	}
-	if (failed == NULL && registry_add(&m->reg, comp) < 0)
-		goto fail;
-	if (prev_held)
-		lic_seat_change(m, comp, -1); /* status_activated() takes it again */
-	status_activated(m, comp, now, mono_ms());
-	if (failed == NULL)
-		event_record(m, EV_COMPUTER_CREATED, comp, "created by activation from %s",
-			     c->peer_ip);
-	event_record(m, EV_ACTIVATED, comp, "activated; GUID %s, certificate valid until %lld",
-		     comp->guid, (long long)(comp->cert_not_after_ms / 1000));
-	m->stats.activations++;
-	reply_json(resp, 200,
-		   json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:I}", "guid", comp->guid,
-			     "computer_id", (json_int_t)comp->id, "hostname", comp->hostname,
-			     "certificate", cert_pem, "ca_certificate", m->ca.cert_pem, "config",
-			     policy, "config_fingerprint", fpr, "manager_clock_ms", (json_int_t)now));
-	policy = NULL; /* reply_json took it */
-	comp = NULL;
-	goto out;
-fail:
-	http_error(resp, 500, "internal", "activation failed: internal error (out of memory)");
+	/* a host refused before (Activation Failed) becomes the activated computer */
+	if (reuse == NULL)
+		reuse = activation_find_failed(m, &ar.host);
+	snprintf(why, sizeof(why), "created by activation from %s", c->peer_ip);
+	activation_issue(m, c, resp, &ar.host, csr, reuse, why);
 out:
-	json_decref(policy);
-	if (comp != NULL && comp == failed) {
-		/* not activated after all: the listed computer stays as it was */
-		comp->state = prev_state;
-		str_copy(comp->cert_serial, prev_serial, sizeof(comp->cert_serial));
-		comp->cert_not_after_ms = prev_not_after;
-	} else {
-		computer_free(comp);
-	}
-	free(cert_pem);
 	X509_REQ_free(csr);
 	proto_host_facts_clear(&ar.host);
 	OPENSSL_cleanse(ar.token, sizeof(ar.token));
@@ -419,9 +449,48 @@ heartbeat_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int 
 				    "contact from %s refused (%s): %s", c->peer_ip, code, msg);
 }
 
-/* The computer speaking on c, or NULL after answering with a refusal. */
+/*
+ * A valid certificate of this manager that names no listed computer: the
+ * computer was deleted (or lost with a database restore).  A heartbeat is
+ * told to reactivate when "reactivate unknown agents" is on and the
+ * certificate was never revoked; anything else is refused with the reason.
+ */
+static void
+unknown_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int is_heartbeat)
+{
+	int revoked = store_cert_revoked(&m->store, c->peer_serial);
+
+	if (revoked < 0) {
+		m->stats.heartbeats_rejected++;
+		http_error(resp, 503, "store_unavailable",
+			   "heartbeat refused: the manager cannot read its database; try again");
+	} else if (revoked) {
+		heartbeat_refuse(m, c, resp, 403, "certificate_revoked", NULL,
+				 "the certificate was revoked (its computer was deactivated or "
+				 "reactivated, then deleted); run vigil-agentctl reset and activate "
+				 "the agent again");
+	} else if (is_heartbeat && m->act.reactivate_unknown) {
+		m->stats.heartbeats_rejected++;
+		http_error(resp, 409, "reactivate_required",
+			   "heartbeat refused: computer %s is no longer listed on the manager; "
+			   "reactivate it as a new computer (POST /agent/v1/reactivate)",
+			   c->peer_cn);
+	} else {
+		heartbeat_refuse(m, c, resp, 403, "unknown_computer", NULL,
+				 "the certificate names a computer this manager does not know "
+				 "(deleted, or lost with a database restore) and reactivating unknown "
+				 "agents is off; run vigil-agentctl reset and activate the agent again");
+	}
+}
+
+/*
+ * The computer speaking on c, or NULL after answering with a refusal.
+ * With unknown_r, a valid certificate of ours naming no listed computer
+ * gives NULL, *unknown_r = 1 and no answer yet.
+ */
 static struct computer *
-authenticate_agent(struct mgr *m, struct conn *c, struct http_response *resp)
+authenticate_agent(struct mgr *m, struct conn *c, struct http_response *resp, int *unknown_r,
+		   int is_heartbeat)
 {
 	struct computer *comp;
 	char msg[256];
@@ -449,8 +518,10 @@ authenticate_agent(struct mgr *m, struct conn *c, struct http_response *resp)
 	}
 	comp = registry_by_guid(&m->reg, c->peer_cn);
 	if (comp == NULL) {
-		heartbeat_refuse(m, c, resp, 403, "unknown_computer", NULL,
-				 "the certificate names a computer this manager does not know");
+		if (unknown_r != NULL)
+			*unknown_r = 1;
+		else
+			unknown_refuse(m, c, resp, is_heartbeat);
 		return NULL;
 	}
 	if (comp->state == COMPUTER_DEACTIVATED) {
@@ -472,6 +543,131 @@ authenticate_agent(struct mgr *m, struct conn *c, struct http_response *resp)
 	return comp;
 }
 
+/*
+ * The machine fingerprint in a heartbeat against the one the computer was
+ * activated with: another one means the identity was copied to another
+ * machine (a clone).  The original keeps its identity; the clone is told to
+ * reactivate as a new computer, or refused.  -1 when answered.
+ */
+static int
+heartbeat_check_clone(struct mgr *m, struct conn *c, struct http_response *resp,
+		      struct computer *comp, const char *fpr)
+{
+	if (fpr[0] == '\0' || strcmp(comp->machine_fpr, fpr) == 0)
+		return 0;
+	if (comp->machine_fpr[0] == '\0') {
+		/* activated before fingerprints: the first one seen is the original */
+		str_copy(comp->machine_fpr, fpr, sizeof(comp->machine_fpr));
+		store_mark_row(&m->store, comp);
+		return 0;
+	}
+	status_clone_seen(m, comp, c->peer_ip, fpr);
+	if (m->act.reactivate_cloned) {
+		m->stats.heartbeats_rejected++;
+		http_error(resp, 409, "reactivate_required",
+			   "heartbeat refused: this agent is a clone of %s (ID %lld) on another "
+			   "machine; reactivate it as a new computer (POST /agent/v1/reactivate)",
+			   comp->hostname, (long long)comp->id);
+	} else {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "this agent uses the identity of %s (ID %lld) from another machine (a cloned "
+			 "VM or a copied state directory) and reactivating cloned agents is off; run "
+			 "vigil-agentctl reset on this machine and activate it again",
+			 comp->hostname, (long long)comp->id);
+		heartbeat_refuse(m, c, resp, 403, "clone_refused", NULL, msg);
+	}
+	return -1;
+}
+
+/*
+ * POST /agent/v1/reactivate: a clone, or the agent of a deleted computer,
+ * becomes a new computer with its own GUID and certificate, without a
+ * token: its certificate from this manager vouches for it.  Only when the
+ * activation settings allow it; the license and the IP allow-list apply.
+ */
+static void
+handle_reactivate(struct mgr *m, struct conn *c, struct http_request *req,
+		  struct http_response *resp)
+{
+	struct activation_req ar;
+	struct computer *orig;
+	X509_REQ *csr = NULL;
+	const char *errstr = NULL;
+	char err[512], why[512];
+	int unknown = 0;
+
+	orig = authenticate_agent(m, c, resp, &unknown, 0);
+	if (orig == NULL && !unknown)
+		return;
+	if (activation_rate_limited(m, c, resp))
+		return;
+	if (proto_parse_reactivation(req->body.data ? req->body.data : "", req->body.len, &ar, err,
+				     sizeof(err)) < 0) {
+		m->stats.activations_refused++;
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	if (unknown) {
+		int revoked = store_cert_revoked(&m->store, c->peer_serial);
+		if (revoked != 0 || !m->act.reactivate_unknown) {
+			unknown_refuse(m, c, resp, 0);
+			goto out;
+		}
+		snprintf(why, sizeof(why),
+			 "created by the reactivation of an unknown agent from %s (its computer, "
+			 "GUID %s, was no longer listed)",
+			 c->peer_ip, c->peer_cn);
+	} else {
+		if (ar.host.machine_fingerprint[0] == '\0' || orig->machine_fpr[0] == '\0' ||
+		    strcmp(ar.host.machine_fingerprint, orig->machine_fpr) == 0) {
+			http_error(resp, 409, "not_a_clone",
+				   "reactivation refused: this agent is %s (ID %lld) itself, not a "
+				   "clone; nothing to reactivate",
+				   orig->hostname, (long long)orig->id);
+			goto out;
+		}
+		if (!m->act.reactivate_cloned) {
+			heartbeat_check_clone(m, c, resp, orig, ar.host.machine_fingerprint);
+			goto out;
+		}
+		snprintf(why, sizeof(why),
+			 "created by the reactivation of a clone of %s (ID %lld, GUID %s) from %s",
+			 orig->hostname, (long long)orig->id, orig->guid, c->peer_ip);
+	}
+	if (m->act.allow == ACT_ALLOW_IPLIST && !act_ip_allowed(&m->act, c->peer_ip)) {
+		snprintf(err, sizeof(err),
+			 "agent-initiated activation is not allowed from %s (not in the allow-list)",
+			 c->peer_ip);
+		activation_refuse(m, c, resp, 403, "not_allowed", ar.host.hostname, err);
+		goto out;
+	}
+	{
+		int64_t now = now_ms(), total = lic_seats_total(m, now), when = 0;
+		if (lic_all_expired(m, now, &when)) {
+			char t[40];
+			fmt_time_ms(when, t, sizeof(t));
+			snprintf(err, sizeof(err), "the license expired on %s", t);
+			activation_refuse(m, c, resp, 403, "license_expired", ar.host.hostname, err);
+			goto out;
+		}
+		if (total >= 0 && m->lic.seats_used >= total) {
+			snprintf(err, sizeof(err), "all %lld license seats are in use", (long long)total);
+			activation_refuse(m, c, resp, 403, "no_seat", ar.host.hostname, err);
+			goto out;
+		}
+	}
+	csr = pki_csr_parse(ar.csr, strlen(ar.csr), &errstr);
+	if (csr == NULL) {
+		activation_refuse(m, c, resp, 400, "bad_csr", ar.host.hostname, errstr);
+		goto out;
+	}
+	activation_issue(m, c, resp, &ar.host, csr, NULL, why);
+out:
+	X509_REQ_free(csr);
+	proto_host_facts_clear(&ar.host);
+}
+
 static void
 handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 		 struct http_response *resp)
@@ -483,13 +679,17 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 	/* read together: the deadline (monotonic) and the shown time (wall) agree */
 	int64_t now = now_ms(), now_mono = mono_ms();
 
-	comp = authenticate_agent(m, c, resp);
+	comp = authenticate_agent(m, c, resp, NULL, 1);
 	if (comp == NULL)
 		return;
 	if (proto_parse_heartbeat(req->body.data ? req->body.data : "", req->body.len, &hb, err,
 				  sizeof(err)) < 0) {
 		m->stats.heartbeats_rejected++;
 		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	if (heartbeat_check_clone(m, c, resp, comp, hb.host.machine_fingerprint) < 0) {
+		proto_host_facts_clear(&hb.host);
 		return;
 	}
 	status_heartbeat(m, comp, &hb, c->peer_ip, now, now_mono);
@@ -514,12 +714,34 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 
 /* vigil-agentctl reset tells the manager before it forgets its identity. */
 static void
-handle_deactivate(struct mgr *m, struct conn *c, struct http_response *resp)
+handle_deactivate(struct mgr *m, struct conn *c, struct http_request *req,
+		  struct http_response *resp)
 {
-	struct computer *comp = authenticate_agent(m, c, resp);
+	struct computer *comp = authenticate_agent(m, c, resp, NULL, 0);
+	struct heartbeat_req hb;
+	char err[512];
 
 	if (comp == NULL)
 		return;
+	/* the body (optional) carries the machine fingerprint, as a heartbeat does */
+	if (req->body.len > 0 && proto_parse_heartbeat(req->body.data, req->body.len, &hb, err,
+						       sizeof(err)) < 0) {
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	if (req->body.len > 0) {
+		int clone = hb.host.machine_fingerprint[0] && comp->machine_fpr[0] &&
+			    strcmp(hb.host.machine_fingerprint, comp->machine_fpr) != 0;
+		proto_host_facts_clear(&hb.host);
+		if (clone) {
+			/* a clone's reset must not deactivate the original */
+			http_error(resp, 409, "clone_refused",
+				   "not deactivated: this agent is a clone of %s (ID %lld); the "
+				   "original keeps its identity",
+				   comp->hostname, (long long)comp->id);
+			return;
+		}
+	}
 	status_deactivate(m, comp, "by a reset on the host, from", c->peer_ip);
 	reply_json(resp, 200, json_pack("{s:s, s:s}", "status", status_text(comp), "guid", comp->guid));
 }
@@ -545,7 +767,7 @@ agentsvc_handle(struct mgr *m, struct conn *c, struct http_request *req,
 		return;
 	}
 	if (strcmp(path, "/agent/v1/activate") == 0 || strcmp(path, "/agent/v1/heartbeat") == 0 ||
-	    strcmp(path, "/agent/v1/deactivate") == 0) {
+	    strcmp(path, "/agent/v1/deactivate") == 0 || strcmp(path, "/agent/v1/reactivate") == 0) {
 		if (strcmp(method, "POST") != 0) {
 			http_error(resp, 405, "method_not_allowed", "use POST");
 			return;
@@ -554,8 +776,10 @@ agentsvc_handle(struct mgr *m, struct conn *c, struct http_request *req,
 			handle_activate(m, c, req, resp);
 		else if (strcmp(path, "/agent/v1/heartbeat") == 0)
 			handle_heartbeat(m, c, req, resp);
+		else if (strcmp(path, "/agent/v1/reactivate") == 0)
+			handle_reactivate(m, c, req, resp);
 		else
-			handle_deactivate(m, c, resp);
+			handle_deactivate(m, c, req, resp);
 		return;
 	}
 	http_error(resp, 404, "not_found", "no such endpoint: %s %s", method, path);

@@ -3,6 +3,7 @@
  */
 #include "alerts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,15 @@ const struct alert_type alert_computer_offline = {
 	"computer-offline", "Computer offline", ALERT_CRITICAL, 0,
 	"The manager has not heard from the computer for more heartbeats than its policy allows."};
 
+const struct alert_type alert_duplicate_computer = {
+	"duplicate-computer", "Duplicate computer", ALERT_WARNING, 1,
+	"Another machine used this computer's identity (a cloned VM or a copied agent state "
+	"directory). The clone was reactivated as a new computer or refused, as the activation "
+	"settings say; dismiss the alert once the clone is dealt with."};
+
 static const struct alert_type *const alert_types[] = {
 	&alert_computer_offline,
+	&alert_duplicate_computer,
 	&alert_license_expiring,
 	&alert_license_expired,
 	&alert_seat_limit_exceeded,
@@ -135,6 +143,19 @@ alert_raise(struct mgr *m, const struct alert_type *t, struct computer *c, const
 		     message);
 }
 
+/* Takes al out of the open list; the store writes it and frees it later. */
+static void
+alert_end(struct mgr *m, struct alert **pp)
+{
+	struct alert *al = *pp;
+
+	*pp = al->next;
+	al->next = NULL;
+	alert_count(m, al, -1);
+	al->cleared_ms = al->last_changed_ms = now_ms();
+	store_mark_alert(&m->store, al);
+}
+
 void
 alert_clear(struct mgr *m, const struct alert_type *t, struct computer *c)
 {
@@ -144,13 +165,60 @@ alert_clear(struct mgr *m, const struct alert_type *t, struct computer *c)
 	for (pp = &m->alerts.open; (al = *pp) != NULL; pp = &al->next) {
 		if (al->type != t || al->computer_id != cid)
 			continue;
-		*pp = al->next;
-		al->next = NULL;
-		alert_count(m, al, -1);
-		al->cleared_ms = al->last_changed_ms = now_ms();
 		event_record(m, EV_ALERT_ENDED, c, "%s: condition ended", t->name);
-		/* the store writes it and frees it with the next batch */
-		store_mark_alert(&m->store, al);
+		alert_end(m, pp);
 		return;
 	}
+}
+
+void
+alerts_clear_computer(struct mgr *m, struct computer *c, const char *why)
+{
+	struct alert **pp = &m->alerts.open, *al;
+
+	while ((al = *pp) != NULL) {
+		if (al->computer_id != c->id) {
+			pp = &al->next;
+			continue;
+		}
+		event_record(m, EV_ALERT_ENDED, c, "%s: %s", al->type->name, why);
+		alert_end(m, pp);
+	}
+}
+
+struct alert *
+alert_by_id(struct mgr *m, int64_t id)
+{
+	struct alert *al;
+
+	for (al = m->alerts.open; al; al = al->next)
+		if (al->id == id)
+			return al;
+	return NULL;
+}
+
+int
+alert_dismiss(struct mgr *m, int64_t id, const char *by, char *err, size_t errsize)
+{
+	struct alert **pp, *al;
+
+	for (pp = &m->alerts.open; (al = *pp) != NULL; pp = &al->next)
+		if (al->id == id)
+			break;
+	if (al == NULL) {
+		snprintf(err, errsize, "no open alert with ID %lld", (long long)id);
+		return -1;
+	}
+	if (!al->type->dismissible) {
+		snprintf(err, errsize,
+			 "alert %lld (%s) cannot be dismissed; it ends by itself when its condition "
+			 "no longer holds",
+			 (long long)id, al->type->name);
+		return -2;
+	}
+	event_record(m, EV_ALERT_DISMISSED,
+		     al->computer_id ? registry_by_id(&m->reg, al->computer_id) : NULL,
+		     "%s (alert %lld) dismissed by %s", al->type->name, (long long)id, by);
+	alert_end(m, pp);
+	return 0;
 }

@@ -7,6 +7,7 @@
 #ifndef VIGIL_ALERTS_H
 #define VIGIL_ALERTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -19,6 +20,7 @@ struct alerts {
 };
 
 extern const struct alert_type alert_computer_offline;
+extern const struct alert_type alert_duplicate_computer;
 
 void alerts_init(struct alerts *a);
 void alerts_clear(struct alerts *a);
@@ -30,6 +32,15 @@ void alert_raise(struct mgr *m, const struct alert_type *t, struct computer *c,
 		 const char *message);
 /* Clears type on c if open. */
 void alert_clear(struct mgr *m, const struct alert_type *t, struct computer *c);
+/* Ends every open alert of c (it is being deleted), recording why. */
+void alerts_clear_computer(struct mgr *m, struct computer *c, const char *why);
+/* The open alert with this ID, or NULL. */
+struct alert *alert_by_id(struct mgr *m, int64_t id);
+/*
+ * Dismisses an open dismissible alert (event 800).  0; -1 when there is no
+ * such open alert, -2 when its type cannot be dismissed (err says so).
+ */
+int alert_dismiss(struct mgr *m, int64_t id, const char *by, char *err, size_t errsize);
 struct alert *alert_find_open(struct mgr *m, const struct alert_type *t, int64_t computer_id);
 const char *alert_severity_name(enum alert_severity s);
 void alert_free(struct alert *al);

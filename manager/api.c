@@ -61,7 +61,7 @@ api_computer_json(struct mgr *m, const struct computer *c)
 	return json_pack(
 		"{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, "
 		"s:{s:s, s:[s]}, s:{s:o}, "
-		"s:{s:s, s:b, s:I, s:I, s:I, s:s, s:i, s:i, s:s, s:b, s:s}}",
+		"s:{s:s, s:b, s:I, s:I, s:I, s:s, s:i, s:i, s:s, s:b, s:s, s:s}}",
 		"ID", (json_int_t)c->id, "hostName", c->hostname, "displayName", "", "description",
 		c->description, "platform", c->platform, "agentVersion", c->agent_version, "hostGUID",
 		c->guid, "policyID", (json_int_t)1, "policyName", c->policy, "lastAgentCommunication",
@@ -77,7 +77,7 @@ api_computer_json(struct mgr *m, const struct computer *c)
 		(json_int_t)c->cert_not_after_ms, "lastIPUsed", c->last_ip, "openCriticalAlerts",
 		c->open_critical, "openWarningAlerts", c->open_warning, "power",
 		c->power_stopped ? "stopped" : "running", "holdsSeat", lic_holds_seat(c),
-		"activationFailure", c->failure);
+		"activationFailure", c->failure, "machineFingerprint", c->machine_fpr);
 }
 
 /* ?after=ID&limit=N pages through large fleets in ID order. */
@@ -179,11 +179,14 @@ api_events(struct mgr *m, struct http_request *req, struct http_response *resp)
 			c = registry_by_guid(&m->reg, s);
 		if (c == NULL)
 			c = registry_by_name(&m->reg, s);
-		if (c == NULL) {
+		if (c != NULL)
+			f.computer_id = c->id;
+		else if (parse_i64(s, 1, m->reg.next_id - 1, &cid) == 0)
+			f.computer_id = cid; /* a deleted computer: its events stay */
+		else {
 			http_error(resp, 404, "unknown_computer", "no computer with ID, GUID or name \"%s\"", s);
 			return;
 		}
-		f.computer_id = c->id;
 	}
 	if (api_query_int(req, "id", 1, 99999, &v, resp) < 0)
 		return;
@@ -385,7 +388,37 @@ api_activation_settings(struct mgr *m, const char *method, struct http_request *
 }
 
 /*
- * /api/computers/{ID|GUID}: GET shows it; POST .../deactivate revokes its
+ * DELETE /api/computers/{ID}: the computer leaves the list (its events
+ * stay).  A deactivated one's certificate stays revoked for good; an
+ * activated one's agent comes back as a new computer only when
+ * "reactivate unknown agents" is on (Deep Security's behaviour).
+ */
+static void
+api_computer_delete(struct mgr *m, struct conn *conn, struct computer *comp,
+		    struct http_response *resp)
+{
+	char by[128], name[MAX_HOSTNAME + 1], guid[GUID_LEN];
+	int64_t id = comp->id;
+	int was_activated = comp->state == COMPUTER_ACTIVATED;
+
+	str_copy(name, comp->hostname, sizeof(name));
+	str_copy(guid, comp->guid, sizeof(guid));
+	snprintf(by, sizeof(by), "the operator through the REST API from %s", conn->peer_ip);
+	if (status_delete(m, comp, by) < 0) {
+		http_error(resp, 503, "store_unavailable",
+			   "computer %s was not deleted: the manager cannot write its database", name);
+		return;
+	}
+	api_reply(resp, json_pack("{s:I, s:s, s:s, s:b, s:s}", "ID", (json_int_t)id, "hostName", name,
+				  "guid", guid, "deleted", 1, "note",
+				  was_activated ? "the agent was still activated: it is refused (or comes "
+						  "back as a new computer when reactivating unknown "
+						  "agents is on) at its next heartbeat"
+						: "its certificate stays revoked"));
+}
+
+/*
+ * /api/computers/{ID|GUID}: GET shows it, DELETE deletes it; POST .../deactivate revokes its
  * certificate at once (later heartbeats are refused with 770) and frees it;
  * POST .../power {"state":"stopped"|"running"} sets its power state.
  */
@@ -413,8 +446,12 @@ api_computer_item(struct mgr *m, struct conn *conn, const char *method, const ch
 		return;
 	}
 	if (slash == NULL) {
+		if (strcmp(method, "DELETE") == 0) {
+			api_computer_delete(m, conn, comp, resp);
+			return;
+		}
 		if (strcmp(method, "GET") != 0) {
-			http_error(resp, 405, "method_not_allowed", "use GET");
+			http_error(resp, 405, "method_not_allowed", "use GET or DELETE");
 			return;
 		}
 		api_reply(resp, api_computer_json(m, comp));
@@ -448,6 +485,43 @@ api_computer_item(struct mgr *m, struct conn *conn, const char *method, const ch
 	}
 	status_deactivate(m, comp, "by the operator through the REST API from", conn->peer_ip);
 	api_reply(resp, api_computer_json(m, comp));
+}
+
+/* POST /api/alerts/{ID}/dismiss: dismissible alerts only (event 800). */
+static void
+api_alert_item(struct mgr *m, struct conn *conn, const char *method, const char *rest,
+	       struct http_response *resp)
+{
+	const char *slash = strchr(rest, '/');
+	char idtext[24], err[256], by[128];
+	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+	int64_t id;
+	int rc;
+
+	if (slash == NULL || strcmp(slash, "/dismiss") != 0) {
+		http_error(resp, 404, "not_found", "no such resource: /api/alerts/%.64s", rest);
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		http_error(resp, 405, "method_not_allowed", "use POST");
+		return;
+	}
+	if (n >= sizeof(idtext) || (memcpy(idtext, rest, n), idtext[n] = '\0',
+				    parse_i64(idtext, 1, INT64_MAX, &id)) < 0) {
+		http_error(resp, 400, "bad_parameter", "the alert ID must be a whole number");
+		return;
+	}
+	snprintf(by, sizeof(by), "the operator through the REST API from %s", conn->peer_ip);
+	rc = alert_dismiss(m, id, by, err, sizeof(err));
+	if (rc == -1) {
+		http_error(resp, 404, "unknown_alert", "%s", err);
+		return;
+	}
+	if (rc == -2) {
+		http_error(resp, 409, "not_dismissible", "%s", err);
+		return;
+	}
+	api_reply(resp, json_pack("{s:I, s:b}", "ID", (json_int_t)id, "dismissed", 1));
 }
 
 void
@@ -487,6 +561,10 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 	}
 	if (strncmp(path, "/api/computers/", 15) == 0) {
 		api_computer_item(m, c, method, path + 15, req, resp);
+		return;
+	}
+	if (strncmp(path, "/api/alerts/", 12) == 0) {
+		api_alert_item(m, c, method, path + 12, resp);
 		return;
 	}
 	if (strcmp(path, "/api/licenses") == 0) {

@@ -19,9 +19,10 @@ static const struct event_def ev_catalogue[] = {
 	{EV_ALERT_STARTED, "Alert Started", EV_INFO, "An alert was raised."},
 	{EV_ALERT_CHANGED, "Alert Changed", EV_INFO, "An open alert changed (message or affected computer)."},
 	{EV_ALERT_ENDED, "Alert Ended", EV_INFO, "An alert was cleared because its condition ended."},
-	{EV_COMPUTER_CREATED, "Computer Created", EV_INFO, "A computer was added to the manager (by activation)."},
+	{EV_COMPUTER_CREATED, "Computer Created", EV_INFO, "A computer was added to the manager (by activation, a refused activation, or the reactivation of a cloned or unknown agent)."},
+	{EV_COMPUTER_DELETED, "Computer Deleted", EV_INFO, "The operator deleted the computer; its events stay. Unless it was deactivated first, its agent can come back as a new computer when \"reactivate unknown agents\" is on."},
 	{EV_COMPUTER_UPDATED, "Computer Updated", EV_INFO, "A computer's host facts (host name, platform, agent version) changed."},
-	{EV_POWER_CHANGED, "Computer Power State Changed", EV_INFO, "The inventory (or the operator) reported the VM stopped or running; a stopped VM holds no license seat."},
+	{EV_DUPLICATE_COMPUTER, "Duplicate Computer", EV_WARNING, "A heartbeat carried this computer's identity from another machine (a cloned VM or a copied agent state directory). With \"reactivate cloned agents\" on, the clone becomes a new computer; otherwise it is refused."},
 	{EV_ACTIVATED, "Agent Activated", EV_INFO, "The agent was activated and received its identity."},
 	{EV_ACTIVATION_FAILED, "Activation Failed", EV_ERROR, "An activation was refused (no free license seat, expired license); the computer is listed as Activation Failed with the reason, and the agent retries."},
 	{EV_DEACTIVATED, "Agent Deactivated", EV_INFO, "The computer was deactivated (by the operator, or by a reset on the host); its certificate no longer works."},
@@ -31,6 +32,8 @@ static const struct event_def ev_catalogue[] = {
 	{EV_UNRECOGNIZED_CLIENT, "Contact by Unrecognized Client", EV_WARNING, "A client presented a certificate not issued by this manager, or one for a computer it does not know."},
 	{EV_AIA_REQUESTED, "Agent-Initiated Activation Requested", EV_INFO, "An agent asked to be activated."},
 	{EV_AIA_FAILED, "Agent-Initiated Activation Failure", EV_WARNING, "An agent-initiated activation was refused; the description says why."},
+	{EV_ALERT_DISMISSED, "Alert Dismissed", EV_INFO, "The operator dismissed an alert; the description names it and who dismissed it."},
+	{EV_POWER_CHANGED, "Computer Power State Changed", EV_INFO, "The inventory (or the operator) reported the VM stopped or running; a stopped VM holds no license seat."},
 };
 
 const struct event_def *

@@ -29,7 +29,9 @@ struct event_def {
 #define EV_ALERT_CHANGED 191
 #define EV_ALERT_ENDED 192
 #define EV_COMPUTER_CREATED 250
+#define EV_COMPUTER_DELETED 251
 #define EV_COMPUTER_UPDATED 252
+#define EV_DUPLICATE_COMPUTER 275
 #define EV_POWER_CHANGED 960
 #define EV_ACTIVATED 704
 #define EV_ACTIVATION_FAILED 705
@@ -40,6 +42,7 @@ struct event_def {
 #define EV_UNRECOGNIZED_CLIENT 771
 #define EV_AIA_REQUESTED 790
 #define EV_AIA_FAILED 791
+#define EV_ALERT_DISMISSED 800
 
 const struct event_def *evcat_find(int id);
 const char *evcat_severity_name(enum ev_severity s);

@@ -187,6 +187,9 @@ mgr_housekeeping(struct mgr *m, int64_t now, int64_t *last_prune)
 		if (store_events_prune(&m->store, now_ms() - m->cfg.events_max_age_days * 86400000LL,
 				       m->cfg.events_max_count) < 0)
 			log_warn("store: pruning old events failed");
+		/* an expired certificate is refused anyway: no need to remember it */
+		if (store_certs_prune(&m->store, now_ms()) < 0)
+			log_warn("store: pruning expired revoked certificates failed");
 	}
 }
 
@@ -318,6 +321,14 @@ main(int argc, char **argv)
 	alerts_init(&m->alerts);
 	if (store_load_computers(&m->store, &m->reg) < 0)
 		fatal("cannot load computers from %s", dbpath);
+	{
+		/* IDs of deleted computers are never given again */
+		char floor[24];
+		int64_t v;
+		if (store_setting_get(&m->store, "computer_id_floor", floor, sizeof(floor)) == 0 &&
+		    parse_i64(floor, 0, INT64_MAX - 1, &v) == 0 && v >= m->reg.next_id)
+			m->reg.next_id = v + 1;
+	}
 	if (store_load_alerts(&m->store, m) < 0)
 		fatal("cannot load alerts from %s", dbpath);
 	lic_init(&m->lic);

@@ -19,6 +19,7 @@
 #define MAX_PLATFORM 255
 #define MAX_VERSION 64
 #define MAX_MACHINE_ID 128
+#define FPR_HEX_LEN 64 /* a SHA-256 in hex */
 #define MAX_INTERFACES 64
 #define MAX_IF_ADDRS 32
 
@@ -41,6 +42,7 @@ struct computer {
 	char *platform;
 	char *agent_version;
 	char *machine_id;
+	char machine_fpr[FPR_HEX_LEN + 1]; /* the agent's machine fingerprint at activation */
 	char *policy;
 	char *interfaces_json; /* the agent's last report, as a JSON array */
 	char last_ip[64];

@@ -209,6 +209,17 @@ pr_interfaces(json_t *obj, char **out, int required, char *err, size_t errsize)
 }
 
 static int
+pr_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return i == FPR_HEX_LEN;
+}
+
+static int
 pr_host(json_t *obj, struct host_facts *h, int hostname_required, char *err, size_t errsize)
 {
 	if (pr_str(obj, "hostname", h->hostname, sizeof(h->hostname), hostname_required, err,
@@ -218,8 +229,13 @@ pr_host(json_t *obj, struct host_facts *h, int hostname_required, char *err, siz
 	    pr_str(obj, "agent_version", h->agent_version, sizeof(h->agent_version), 0, err,
 		   errsize) < 0 ||
 	    pr_str(obj, "machine_id", h->machine_id, sizeof(h->machine_id), 0, err, errsize) < 0 ||
+	    pr_str(obj, "machine_fingerprint", h->machine_fingerprint,
+		   sizeof(h->machine_fingerprint), 0, err, errsize) < 0 ||
 	    pr_int(obj, "clock_ms", 0, INT64_C(253402300799000), &h->clock_ms, err, errsize) < 0)
 		return -1;
+	if (h->machine_fingerprint[0] && !pr_hex64(h->machine_fingerprint))
+		return pr_fail(err, errsize, "field \"%s\" must be 64 lowercase hexadecimal digits",
+			       "machine_fingerprint");
 	if (hostname_required && h->hostname[0] == '\0')
 		return pr_fail(err, errsize, "field \"%s\" must not be empty", "hostname");
 	return pr_interfaces(obj, &h->interfaces_json, hostname_required, err, errsize);
@@ -232,9 +248,9 @@ proto_host_facts_clear(struct host_facts *h)
 	h->interfaces_json = NULL;
 }
 
-int
-proto_parse_activation(const char *body, size_t len, struct activation_req *out, char *err,
-		       size_t errsize)
+static int
+pr_activation(const char *body, size_t len, struct activation_req *out, int with_token, char *err,
+	      size_t errsize)
 {
 	json_t *root, *host;
 	int ret = -1;
@@ -243,7 +259,8 @@ proto_parse_activation(const char *body, size_t len, struct activation_req *out,
 	root = jsonbody_object(body, len, err, errsize);
 	if (root == NULL)
 		return -1;
-	if (pr_str(root, "token", out->token, sizeof(out->token), 1, err, errsize) < 0 ||
+	if ((with_token &&
+	     pr_str(root, "token", out->token, sizeof(out->token), 1, err, errsize) < 0) ||
 	    pr_str_ml(root, "csr", out->csr, sizeof(out->csr), 1, 1, err, errsize) < 0)
 		goto out;
 	host = json_object_get(root, "host");
@@ -259,6 +276,20 @@ out:
 	if (ret < 0)
 		proto_host_facts_clear(&out->host);
 	return ret;
+}
+
+int
+proto_parse_activation(const char *body, size_t len, struct activation_req *out, char *err,
+		       size_t errsize)
+{
+	return pr_activation(body, len, out, 1, err, errsize);
+}
+
+int
+proto_parse_reactivation(const char *body, size_t len, struct activation_req *out, char *err,
+			 size_t errsize)
+{
+	return pr_activation(body, len, out, 0, err, errsize);
 }
 
 int

@@ -25,6 +25,7 @@ struct host_facts {
 	char platform[MAX_PLATFORM + 1];
 	char agent_version[MAX_VERSION + 1];
 	char machine_id[MAX_MACHINE_ID + 1];
+	char machine_fingerprint[FPR_HEX_LEN + 1]; /* 64 hex digits, "" when not sent */
 	int64_t clock_ms; /* 0 when not sent */
 	char *interfaces_json; /* normalised JSON array, NULL when a heartbeat omits it; caller frees */
 };
@@ -46,6 +47,9 @@ struct heartbeat_req {
 /* Returns 0, or -1 with a sentence in err. */
 int proto_parse_activation(const char *body, size_t len, struct activation_req *out, char *err,
 			   size_t errsize);
+/* A reactivation (clone or unknown agent): an activation without a token. */
+int proto_parse_reactivation(const char *body, size_t len, struct activation_req *out, char *err,
+			     size_t errsize);
 int proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, char *err,
 			  size_t errsize);
 void proto_host_facts_clear(struct host_facts *h);

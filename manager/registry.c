@@ -132,6 +132,33 @@ registry_add(struct registry *r, struct computer *c)
 	return 0;
 }
 
+void
+registry_remove(struct registry *r, struct computer *c)
+{
+	struct computer **pp;
+	size_t lo = 0, hi = r->n;
+
+	if (r->hsize == 0)
+		return;
+	for (pp = &r->hash[reg_hash(c->guid) & (r->hsize - 1)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			c->hnext = NULL;
+			break;
+		}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->byid[mid]->id < c->id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < r->n && r->byid[lo] == c) {
+		memmove(&r->byid[lo], &r->byid[lo + 1], (r->n - lo - 1) * sizeof(*r->byid));
+		r->n--;
+	}
+}
+
 struct computer *
 registry_by_guid(const struct registry *r, const char *guid)
 {

@@ -24,6 +24,8 @@ void registry_clear(struct registry *r); /* frees every computer */
 struct computer *registry_new_computer(struct registry *r);
 /* Adds c (its id must be above every id present). */
 int registry_add(struct registry *r, struct computer *c);
+/* Takes c out (the caller frees it); next_id does not go back. */
+void registry_remove(struct registry *r, struct computer *c);
 struct computer *registry_by_guid(const struct registry *r, const char *guid);
 struct computer *registry_by_id(const struct registry *r, int64_t id);
 /* First computer whose hostname equals name, or NULL. */

@@ -130,6 +130,48 @@ status_deactivate(struct mgr *m, struct computer *c, const char *by, const char 
 		     c->cert_serial);
 }
 
+int
+status_delete(struct mgr *m, struct computer *c, const char *by)
+{
+	/* revoked for good: a deactivated computer's agent must not come back */
+	const char *revoke = c->state == COMPUTER_DEACTIVATED ? "deactivated, then deleted" : NULL;
+
+	if (store_computer_delete(&m->store, c, revoke, m->reg.next_id - 1) < 0)
+		return -1;
+	if (lic_holds_seat(c))
+		lic_seat_change(m, c, -1);
+	deadline_remove(&m->deadlines, &c->deadline);
+	alerts_clear_computer(m, c, "the computer was deleted");
+	event_record(m, EV_COMPUTER_DELETED, c, "%s (GUID %s, %s) deleted by %s%s", c->hostname,
+		     c->guid, status_text(c), by,
+		     c->state == COMPUTER_ACTIVATED
+			     ? "; its agent comes back as a new computer only if reactivating "
+			       "unknown agents is on"
+			     : "");
+	registry_remove(&m->reg, c);
+	computer_free(c);
+	return 0;
+}
+
+void
+status_clone_seen(struct mgr *m, struct computer *c, const char *peer_ip, const char *fpr)
+{
+	struct alert *al = alert_find_open(m, &alert_duplicate_computer, c->id);
+	char msg[512];
+
+	snprintf(msg, sizeof(msg),
+		 "another machine (%s, machine fingerprint %.12s...) uses the identity of %s: a "
+		 "cloned VM or a copied agent state directory; %s",
+		 peer_ip, fpr, c->hostname,
+		 m->act.reactivate_cloned ? "it is reactivated as a new computer"
+					  : "its heartbeats are refused (reactivate cloned agents is off)");
+	/* one event per clone seen, not per heartbeat */
+	if (al != NULL && strcmp(al->message, msg) == 0)
+		return;
+	event_record(m, EV_DUPLICATE_COMPUTER, c, "%s", msg);
+	alert_raise(m, &alert_duplicate_computer, c, msg);
+}
+
 void
 status_activation_failed(struct mgr *m, struct computer *c, const char *code, const char *why)
 {

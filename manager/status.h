@@ -38,6 +38,16 @@ void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_
  * who did it ("<by> <from>").
  */
 void status_deactivate(struct mgr *m, struct computer *c, const char *by, const char *from);
+/*
+ * Deletes c (durably first; -1 and nothing changed when the database
+ * cannot be written): seat, deadline and alerts go, event 251.  c is freed.
+ */
+int status_delete(struct mgr *m, struct computer *c, const char *by);
+/*
+ * A heartbeat with c's identity came from another machine (fingerprint
+ * fpr): event 275 and the "Duplicate computer" alert, once per clone.
+ */
+void status_clone_seen(struct mgr *m, struct computer *c, const char *peer_ip, const char *fpr);
 /* An activation of c was refused (no seat, expired license): event 705. */
 void status_activation_failed(struct mgr *m, struct computer *c, const char *code,
 			      const char *why);

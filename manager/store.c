@@ -5,6 +5,8 @@
  */
 #include "store.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,12 +24,12 @@ static const char sql_row[] =
 	"UPDATE computers SET hostname = ?, description = ?, platform = ?, agent_version = ?, "
 	"machine_id = ?, policy = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
 	"last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ?, power = ?, "
-	"failure = ?, activated_ms = ? WHERE id = ?";
+	"failure = ?, activated_ms = ?, machine_fingerprint = ? WHERE id = ?";
 static const char sql_insert[] =
 	"INSERT INTO computers (id, guid, hostname, description, platform, agent_version, "
 	"machine_id, policy, cert_serial, cert_not_after_ms, state, offline, created_ms, "
-	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms, power, failure) "
-	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms, power, failure, "
+	"machine_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_event[] =
 	"INSERT INTO events (id, time_ms, event_id, computer_id, target, description) "
 	"VALUES (?, ?, ?, ?, ?, ?)";
@@ -129,7 +131,8 @@ store_load_computers(struct store *s, struct registry *r)
 			   "SELECT id, guid, hostname, description, platform, agent_version, "
 			   "machine_id, policy, cert_serial, cert_not_after_ms, state, offline, "
 			   "created_ms, activated_ms, last_contact_ms, last_ip, interfaces, "
-			   "clock_offset_ms, power, failure FROM computers ORDER BY id");
+			   "clock_offset_ms, power, failure, machine_fingerprint FROM computers "
+			   "ORDER BY id");
 	if (st == NULL)
 		return -1;
 	while ((rc = D(s)->step(st)) == 1) {
@@ -159,6 +162,7 @@ store_load_computers(struct store *s, struct registry *r)
 		c->last_contact_ms = D(s)->col_int(st, 14);
 		str_copy(c->last_ip, col_str(s, st, 15), sizeof(c->last_ip));
 		c->clock_offset_ms = D(s)->col_int(st, 17);
+		str_copy(c->machine_fpr, col_str(s, st, 20), sizeof(c->machine_fpr));
 		if (registry_add(r, c) < 0) {
 			computer_free(c);
 			goto out;
@@ -238,7 +242,8 @@ store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
 	e |= D(s)->bind_text(st, 15, c->power_stopped ? "stopped" : "running");
 	e |= D(s)->bind_text(st, 16, c->failure);
 	e |= D(s)->bind_int(st, 17, c->activated_ms);
-	e |= D(s)->bind_int(st, 18, c->id);
+	e |= D(s)->bind_text(st, 18, c->machine_fpr);
+	e |= D(s)->bind_int(st, 19, c->id);
 	return e ? -1 : 0;
 }
 
@@ -270,6 +275,7 @@ store_computer_insert(struct store *s, struct computer *c)
 	e |= D(s)->bind_int(st, 18, c->clock_offset_ms);
 	e |= D(s)->bind_text(st, 19, c->power_stopped ? "stopped" : "running");
 	e |= D(s)->bind_text(st, 20, c->failure);
+	e |= D(s)->bind_text(st, 21, c->machine_fpr);
 	if (e == 0)
 		e = D(s)->step(st) < 0;
 	D(s)->reset(st);
@@ -637,6 +643,94 @@ store_alerts_query(struct store *s, int include_cleared, int64_t computer_id,
 	}
 	D(s)->finalize(st);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Runs one statement with the given binds (int64 or text, by fmt: 'i'/'s'). */
+static int
+store_exec(struct store *s, const char *sql, const char *fmt, ...)
+{
+	struct db_stmt *st = D(s)->prepare(s->h.db, sql);
+	va_list ap;
+	int e = 0, i;
+
+	if (st == NULL)
+		return -1;
+	va_start(ap, fmt);
+	for (i = 0; fmt[i]; i++) {
+		if (fmt[i] == 'i')
+			e |= D(s)->bind_int(st, i + 1, va_arg(ap, int64_t));
+		else
+			e |= D(s)->bind_text(st, i + 1, va_arg(ap, const char *));
+	}
+	va_end(ap);
+	if (e == 0)
+		e = D(s)->step(st) < 0;
+	D(s)->finalize(st);
+	return e ? -1 : 0;
+}
+
+int
+store_cert_revoke(struct store *s, const char *serial, const char *guid, int64_t not_after_ms,
+		  const char *reason)
+{
+	if (serial[0] == '\0')
+		return 0;
+	return store_exec(s,
+			  "INSERT INTO revoked_certificates (serial, guid, not_after_ms, revoked_ms, "
+			  "reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING",
+			  "ssiis", serial, guid, not_after_ms, now_ms(), reason);
+}
+
+int
+store_cert_revoked(struct store *s, const char *serial)
+{
+	struct db_stmt *st =
+		D(s)->prepare(s->h.db, "SELECT 1 FROM revoked_certificates WHERE serial = ?");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if (D(s)->bind_text(st, 1, serial) < 0) {
+		D(s)->finalize(st);
+		return -1;
+	}
+	rc = D(s)->step(st);
+	D(s)->finalize(st);
+	return rc < 0 ? -1 : rc == 1;
+}
+
+int
+store_certs_prune(struct store *s, int64_t now)
+{
+	return store_exec(s, "DELETE FROM revoked_certificates WHERE not_after_ms < ?", "i", now);
+}
+
+int
+store_computer_delete(struct store *s, const struct computer *c, const char *revoke_reason,
+		      int64_t id_floor)
+{
+	char idbuf[24];
+
+	/* nothing of c may stay in the pending lists */
+	if (store_flush(s, 1) < 0 || db_begin(&s->h) < 0)
+		return -1;
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id_floor);
+	if (store_exec(s, "DELETE FROM computers WHERE id = ?", "i", c->id) < 0 ||
+	    (revoke_reason != NULL && c->cert_serial[0] &&
+	     store_exec(s,
+			"INSERT INTO revoked_certificates (serial, guid, not_after_ms, revoked_ms, "
+			"reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING",
+			"ssiis", c->cert_serial, c->guid, c->cert_not_after_ms, now_ms(),
+			revoke_reason) < 0) ||
+	    /* IDs are never reused: events of the deleted computer keep pointing at it */
+	    store_exec(s, "DELETE FROM settings WHERE name = 'computer_id_floor'", "") < 0 ||
+	    store_exec(s, "INSERT INTO settings (name, value) VALUES ('computer_id_floor', ?)", "s",
+		       idbuf) < 0 ||
+	    db_commit(&s->h) < 0) {
+		db_rollback(&s->h);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -86,6 +86,23 @@ int store_events_query(struct store *s, const struct event_filter *f,
 int store_alerts_query(struct store *s, int include_cleared, int64_t computer_id,
 		       int (*cb)(void *ctx, const struct alert_row *row), void *ctx);
 /* Settings table: value copied into out; -1 when absent. */
+/*
+ * Revoked certificates (deactivated computers, superseded certificates):
+ * they must stay refused after their computer is deleted.  Written at once.
+ */
+int store_cert_revoke(struct store *s, const char *serial, const char *guid, int64_t not_after_ms,
+		      const char *reason);
+/* 1 when revoked, 0 when not, -1 when the database cannot be read. */
+int store_cert_revoked(struct store *s, const char *serial);
+int store_certs_prune(struct store *s, int64_t now);
+/*
+ * Deletes c's row durably (after flushing everything pending); with a
+ * reason its certificate is revoked in the same transaction.  id_floor
+ * (the highest ID ever given) is kept as the setting computer_id_floor so
+ * that IDs are never reused, even after a restart.
+ */
+int store_computer_delete(struct store *s, const struct computer *c, const char *revoke_reason,
+			  int64_t id_floor);
 int store_setting_get(struct store *s, const char *name, char *out, size_t outsize);
 int store_setting_set(struct store *s, const char *name, const char *value);
 

@@ -16,7 +16,7 @@ def activate(agent, m):
 def test_defaults_and_bad_values(manager):
     r = ctl(manager, "activation-settings", "show")
     assert r.returncode == 0
-    assert "allow:     any" in r.stdout and "duplicate: reactivate" in r.stdout
+    assert "allow:              any" in r.stdout and "duplicate:          reactivate" in r.stdout
     r = ctl(manager, "activation-settings", "set", "allow=iplist")
     assert r.returncode == 1 and "needs at least one range" in r.stderr
     r = ctl(manager, "activation-settings", "set", "iplist=10.0.0.0/33")
@@ -30,7 +30,7 @@ def test_defaults_and_bad_values(manager):
 
 def test_ip_allow_list(manager, agents):
     r = ctl(manager, "activation-settings", "set", "allow=iplist", "iplist=10.0.0.0/8,192.0.2.1")
-    assert r.returncode == 0 and "iplist:    10.0.0.0/8,192.0.2.1/32" in r.stdout
+    assert r.returncode == 0 and "iplist:             10.0.0.0/8,192.0.2.1/32" in r.stdout
     a = agents("outsider", activate=False)
     r = activate(a, manager)
     assert r.returncode == 1
@@ -78,7 +78,8 @@ def test_existing_only_and_duplicates(manager, agents):
     # the old one is superseded
     assert ctl(manager, "activation-settings", "set", "duplicate=reactivate").returncode == 0
     settings = json.loads(ctl(manager, "activation-settings", "show", "--json").stdout)
-    assert settings == {"allow": "any", "ipList": [], "duplicate": "reactivate"}
+    assert settings == {"allow": "any", "ipList": [], "duplicate": "reactivate",
+                        "reactivateCloned": True, "reactivateUnknown": False}
     # the settings survive a restart
     manager.stop()
     manager.start()

@@ -45,7 +45,8 @@ test_json_round_trip(void **state)
 	struct act_settings s, t;
 	char err[256], *text;
 	json_t *o;
-	const char *in = "{\"allow\":\"iplist\",\"ipList\":[\"10.0.0.0/8\",\"::1\"],\"duplicate\":\"refuse\"}";
+	const char *in = "{\"allow\":\"iplist\",\"ipList\":[\"10.0.0.0/8\",\"::1\"],\"duplicate\":\"refuse\","
+			 "\"reactivateUnknown\":true}";
 
 	act_defaults(&s);
 	o = jsonbody_object(in, strlen(in), err, sizeof(err));
@@ -53,22 +54,32 @@ test_json_round_trip(void **state)
 	json_decref(o);
 	assert_int_equal(s.allow, ACT_ALLOW_IPLIST);
 	assert_int_equal(s.duplicate, ACT_DUP_REFUSE);
+	assert_int_equal(s.reactivate_cloned, 1); /* the default, untouched */
+	assert_int_equal(s.reactivate_unknown, 1);
 	o = act_to_json(&s);
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	assert_string_equal(text, "{\"allow\":\"iplist\",\"ipList\":[\"10.0.0.0/8\",\"::1/128\"],\"duplicate\":\"refuse\"}");
+	assert_string_equal(text, "{\"allow\":\"iplist\",\"ipList\":[\"10.0.0.0/8\",\"::1/128\"],"
+				  "\"duplicate\":\"refuse\",\"reactivateCloned\":true,"
+				  "\"reactivateUnknown\":true}");
 	act_defaults(&t);
 	o = jsonbody_object(text, strlen(text), err, sizeof(err));
 	assert_int_equal(act_from_json(&t, o, err, sizeof(err)), 0);
 	json_decref(o);
 	free(text);
 	assert_int_equal(t.ncidrs, 2);
+	assert_int_equal(t.reactivate_unknown, 1);
 	assert_memory_equal(&t.cidrs[1], &s.cidrs[1], sizeof(t.cidrs[1]));
 	/* a refused change leaves the settings as they were */
 	o = json_pack("{s:s}", "allow", "sometimes");
 	assert_int_equal(act_from_json(&t, o, err, sizeof(err)), -1);
 	json_decref(o);
 	assert_int_equal(t.allow, ACT_ALLOW_IPLIST);
+	o = json_pack("{s:s}", "reactivateCloned", "yes");
+	assert_int_equal(act_from_json(&t, o, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "reactivateCloned"));
+	json_decref(o);
+	assert_int_equal(t.reactivate_cloned, 1);
 	o = json_pack("{s:s, s:[]}", "allow", "iplist", "ipList");
 	assert_int_equal(act_from_json(&t, o, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "needs at least one range"));

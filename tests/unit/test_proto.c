@@ -47,6 +47,41 @@ expect_activation_error(const char *body, const char *fragment)
 }
 
 static void
+test_machine_fingerprint(void **state)
+{
+	struct heartbeat_req hb;
+	struct activation_req ar;
+	char err[256], body[256];
+	const char *fpr = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+	snprintf(body, sizeof(body), "{\"machine_fingerprint\":\"%s\"}", fpr);
+	assert_int_equal(proto_parse_heartbeat(body, strlen(body), &hb, err, sizeof(err)), 0);
+	assert_string_equal(hb.host.machine_fingerprint, fpr);
+	proto_host_facts_clear(&hb.host);
+	/* absent: "" (an older agent) */
+	assert_int_equal(proto_parse_heartbeat("{}", 2, &hb, err, sizeof(err)), 0);
+	assert_string_equal(hb.host.machine_fingerprint, "");
+	/* upper case, short, long, not hex */
+	snprintf(body, sizeof(body), "{\"machine_fingerprint\":\"%.63sF\"}", fpr);
+	assert_int_equal(proto_parse_heartbeat(body, strlen(body), &hb, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "64 lowercase hexadecimal digits"));
+	assert_int_equal(proto_parse_heartbeat("{\"machine_fingerprint\":\"abc\"}", 29, &hb, err,
+						   sizeof(err)),
+			 -1);
+	snprintf(body, sizeof(body), "{\"machine_fingerprint\":\"%s0\"}", fpr);
+	assert_int_equal(proto_parse_heartbeat(body, strlen(body), &hb, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "machine_fingerprint"));
+	/* a reactivation is an activation without a token */
+	snprintf(body, sizeof(body), "{\"csr\":\"x\",\"host\":{\"hostname\":\"h\",\"machine_fingerprint\":\"%s\"}}",
+		 fpr);
+	assert_int_equal(proto_parse_reactivation(body, strlen(body), &ar, err, sizeof(err)), 0);
+	assert_string_equal(ar.host.machine_fingerprint, fpr);
+	proto_host_facts_clear(&ar.host);
+	assert_int_equal(proto_parse_activation(body, strlen(body), &ar, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"token\" is required"));
+}
+
+static void
 test_activation_refusals(void **state)
 {
 	char big[600];
@@ -131,6 +166,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_activation),
 		cmocka_unit_test(test_activation_refusals),
+		cmocka_unit_test(test_machine_fingerprint),
 		cmocka_unit_test(test_too_many_interfaces_and_addresses),
 		cmocka_unit_test(test_heartbeat),
 	};

@@ -36,6 +36,23 @@ test_many(void **state)
 	assert_null(registry_by_id(&r, 0));
 	assert_null(registry_by_id(&r, 5001));
 	assert_null(registry_by_name(&r, "nobody"));
+	/* removal: gone by GUID and ID, neighbours intact, IDs not reused */
+	{
+		struct computer *c = registry_by_id(&r, 2500);
+		registry_remove(&r, c);
+		computer_free(c);
+		assert_int_equal(r.n, 4999);
+		assert_null(registry_by_id(&r, 2500));
+		assert_null(registry_by_guid(&r, "00000000-0000-4000-8000-000000002499"));
+		assert_int_equal(registry_by_id(&r, 2499)->id, 2499);
+		assert_int_equal(registry_by_id(&r, 2501)->id, 2501);
+		assert_int_equal(registry_by_guid(&r, "00000000-0000-4000-8000-000000002500")->id,
+				 2501);
+		c = registry_by_id(&r, 5000);
+		registry_remove(&r, c);
+		computer_free(c);
+		assert_int_equal(r.next_id, 5001);
+	}
 	/* ids only grow */
 	{
 		struct computer *c = registry_new_computer(&r);

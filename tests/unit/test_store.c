@@ -185,6 +185,61 @@ test_settings(void **state)
 	store_close(&s);
 }
 
+static void
+test_delete_and_revocations(void **state)
+{
+	struct fixture *f = *state;
+	struct store s;
+	struct registry r, r2;
+	struct computer *a, *b;
+	const char *err = NULL;
+	char v[32];
+
+	assert_int_equal(store_open(&s, f->db, &err), 0);
+	registry_init(&r);
+	a = new_computer(&r, "a", "11111111-1111-4111-8111-111111111111");
+	str_copy(a->machine_fpr, "ab", sizeof(a->machine_fpr));
+	assert_int_equal(store_computer_insert(&s, a), 0);
+	assert_int_equal(registry_add(&r, a), 0);
+	b = new_computer(&r, "b", "22222222-2222-4222-8222-222222222222");
+	str_copy(b->cert_serial, "b0b", sizeof(b->cert_serial));
+	b->cert_not_after_ms = 5000;
+	assert_int_equal(store_computer_insert(&s, b), 0);
+	assert_int_equal(registry_add(&r, b), 0);
+	/* pending writes of b must not resurrect its row after the delete */
+	store_mark_row(&s, b);
+	store_mark_contact(&s, b);
+	assert_int_equal(store_cert_revoked(&s, "b0b"), 0);
+	assert_int_equal(store_computer_delete(&s, b, "deactivated, then deleted", r.next_id - 1), 0);
+	assert_null(s.dirty_rows);
+	assert_int_equal(s.ndirty_contacts, 0);
+	registry_remove(&r, b);
+	computer_free(b);
+	assert_null(registry_by_guid(&r, "22222222-2222-4222-8222-222222222222"));
+	assert_int_equal(store_cert_revoked(&s, "b0b"), 1);
+	/* revoking twice is harmless; an empty serial is nothing to revoke */
+	assert_int_equal(store_cert_revoke(&s, "b0b", "x", 5000, "again"), 0);
+	assert_int_equal(store_cert_revoke(&s, "", "x", 5000, "none"), 0);
+	assert_int_equal(store_cert_revoke(&s, "c0c", "y", 9000, "superseded"), 0);
+	/* expired ones are forgotten */
+	assert_int_equal(store_certs_prune(&s, 6000), 0);
+	assert_int_equal(store_cert_revoked(&s, "b0b"), 0);
+	assert_int_equal(store_cert_revoked(&s, "c0c"), 1);
+	/* the highest ID given is remembered, so that IDs are never reused */
+	assert_int_equal(store_setting_get(&s, "computer_id_floor", v, sizeof(v)), 0);
+	assert_string_equal(v, "2");
+	store_close(&s);
+
+	assert_int_equal(store_open(&s, f->db, &err), 0);
+	registry_init(&r2);
+	assert_int_equal(store_load_computers(&s, &r2), 0);
+	assert_int_equal(r2.n, 1);
+	assert_string_equal(r2.byid[0]->machine_fpr, "ab");
+	store_close(&s);
+	registry_clear(&r);
+	registry_clear(&r2);
+}
+
 int
 main(void)
 {
@@ -193,6 +248,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_events_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_and_revocations, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
