@@ -84,11 +84,10 @@ def test_clone_is_refused_when_reactivating_clones_is_off(manager, agents, tmp_p
     c0 = wait_until(lambda: manager.computer("base"))
     clone = copy_agent(manager, tmp_path, orig, "base-copy").start()
     try:
-        wait_until(lambda: [e for e in manager.events(id=771) if "clone_refused" in e["description"]],
-                   what="the clone refused")
-        st = json.loads(clone.ctl("status", "--json", check=False).stdout)
-        assert st["last_heartbeat"]["http_status"] == 403
+        st = wait_until(lambda: (lambda j: j if j["last_heartbeat"]["http_status"] == 403 else None)(
+            json.loads(clone.ctl("status", "--json", check=False).stdout)), what="the clone refused")
         assert "reactivating cloned agents is off" in st["last_heartbeat"]["message"]
+        wait_until(lambda: [e for e in manager.events(id=771) if "clone_refused" in e["description"]])
         assert guid_of(clone) == c0["hostGUID"]  # nothing new was issued
         assert ids_named(manager, "base") == [c0["ID"]]
         assert manager.events(id=275, computer=c0["ID"])
