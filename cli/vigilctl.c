@@ -10,6 +10,7 @@
  * Exit status: 0 ok, 1 the manager said no or nothing was found, 2 usage or
  * local settings, 3 the manager cannot be reached.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -35,6 +36,7 @@
 #endif
 #ifndef VIGILCTL_COMPUTER_PAGE
 #define VIGILCTL_COMPUTER_PAGE 10000 /* the API's largest page of computers */
+#define VIGILCTL_MAX_INPUT (64 * 1024 * 1024) /* an inventory file (the API's largest body) */
 #endif
 #define VIGILCTL_MAX_EVENTS 1000000 /* kept in memory by one command */
 #define VIGILCTL_MAX_TEXT 4096	    /* one joined value (status messages, addresses) */
@@ -98,6 +100,7 @@ struct vctl {
 	int deactivate; /* "computer deactivate" rather than "computer show" */
 	int delete;	/* "computer delete" */
 	int64_t alert_id; /* "alert dismiss ID" */
+	const char *file; /* "inventory push FILE" */
 	const char *power; /* "computer power NAME stopped|running" */
 	const char *license_action; /* "add", "show" (license); "show", "set" (settings) */
 	char **words;		    /* activation-settings set KEY=VALUE ... */
@@ -136,6 +139,7 @@ usage(FILE *fp)
 		"         [--limit N] [--wide] [--json] system events, oldest first\n"
 		"  alerts [--all] [--wide] [--json]     open alerts (--all: cleared ones too)\n"
 		"  alert dismiss ID                     dismiss a dismissible alert (event 800)\n"
+		"  inventory push FILE|- [--json]       send instances' power states (JSON)\n"
 		"  health [--json]                      whether the manager is up\n"
 		"options:\n"
 		"  --manager URL        the manager's API (VIGIL_URL; default " VIGILCTL_DEFAULT_URL ")\n"
@@ -996,6 +1000,89 @@ cmd_alert(struct vctl *v)
 	return 0;
 }
 
+/* Reads FILE, or standard input for "-", up to max bytes. */
+static int
+vctl_read_input(const char *file, size_t max, char **data_r)
+{
+	struct buf b;
+	char chunk[65536];
+	size_t n;
+	FILE *fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+
+	*data_r = NULL;
+	if (fp == NULL) {
+		vctl_warnx("cannot read %s: %s", file, strerror(errno));
+		return CTLAPI_EXIT_USAGE;
+	}
+	buf_init(&b, max);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (buf_append(&b, chunk, n) < 0) {
+			vctl_warnx("%s is larger than %zu bytes: send the inventory in parts", file,
+				   max);
+			buf_clear(&b);
+			if (fp != stdin)
+				fclose(fp);
+			return CTLAPI_EXIT_USAGE;
+		}
+	if (ferror(fp)) {
+		vctl_warnx("cannot read %s: %s", file, strerror(errno));
+		buf_clear(&b);
+		if (fp != stdin)
+			fclose(fp);
+		return CTLAPI_EXIT_USAGE;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	*data_r = strdup(buf_cstr(&b));
+	buf_clear(&b);
+	if (*data_r == NULL) {
+		vctl_warnx("out of memory");
+		return CTLAPI_EXIT_API;
+	}
+	return 0;
+}
+
+/* inventory push FILE|-: one line per instance, then the counts */
+static int
+cmd_inventory(struct vctl *v)
+{
+	json_t *res = NULL, *it;
+	char *body;
+	size_t i;
+	int rc;
+
+	if ((rc = vctl_read_input(v->file, VIGILCTL_MAX_INPUT, &body)) != 0)
+		return rc;
+	rc = ctlapi_post(&v->api, "/api/inventory", body, 1, &res, &v->err);
+	free(body);
+	if (rc < 0)
+		return vctl_api_fail(v);
+	if (v->given & OPT_JSON) {
+		rc = vctl_print_json(res);
+		json_decref(res);
+		return rc;
+	}
+	json_array_foreach(json_object_get(res, "instances"), i, it)
+	{
+		const char *r = jstr(it, "result");
+		if (strcmp(r, "matched") == 0)
+			printf("%s: %s (ID %lld, by %s): %s%s\n", jstr(it, "id"), jstr(it, "hostName"),
+			       (long long)jint(it, "computerID"), jstr(it, "matchedBy"),
+			       jstr(it, "status"),
+			       json_is_true(json_object_get(it, "changed")) ? "" : " (unchanged)");
+		else if (strcmp(r, "ambiguous") == 0)
+			printf("%s: ambiguous: several computers match by %s; nothing changed\n",
+			       jstr(it, "id"), jstr(it, "matchedBy"));
+		else
+			printf("%s: no computer matches\n", jstr(it, "id"));
+	}
+	printf("%lld matched, %lld unmatched, %lld ambiguous; %lld changed\n",
+	       (long long)jint(res, "matched"), (long long)jint(res, "unmatched"),
+	       (long long)jint(res, "ambiguous"), (long long)jint(res, "changed"));
+	json_decref(res);
+	return 0;
+}
+
 static int
 cmd_computer_show(struct vctl *v)
 {
@@ -1222,6 +1309,7 @@ static const struct vctl_cmd vctl_cmds[] = {
 	{"alerts", "alerts [--all] [--wide] [--json]", OPT_JSON | OPT_WIDE | OPT_ALL, 0, 1,
 	 cmd_alerts},
 	{"alert", "alert dismiss ID", 0, 2, 1, cmd_alert},
+	{"inventory", "inventory push FILE|- [--json]", OPT_JSON, 2, 1, cmd_inventory},
 	{"health", "health [--json]", OPT_JSON, 0, 0, cmd_health},
 };
 
@@ -1371,6 +1459,11 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 							"\"running\", not \"%s\"",
 							v->power);
 		}
+	}
+	if (v->cmd->run == cmd_inventory) {
+		if (strcmp(argv[optind + 1], "push") != 0)
+			return vctl_usage_error("usage: vigilctl %s", v->cmd->usage);
+		v->file = argv[optind + 2];
 	}
 	if (v->cmd->run == cmd_alert) {
 		if (strcmp(argv[optind + 1], "dismiss") != 0)

@@ -9,6 +9,7 @@
 
 #include "agentsvc.h"
 #include "apibody.h"
+#include "inventory.h"
 #include "license.h"
 #include "events.h"
 #include "jsonbody.h"
@@ -61,7 +62,7 @@ api_computer_json(struct mgr *m, const struct computer *c)
 	return json_pack(
 		"{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, "
 		"s:{s:s, s:[s]}, s:{s:o}, "
-		"s:{s:s, s:b, s:I, s:I, s:I, s:s, s:i, s:i, s:s, s:b, s:s, s:s}}",
+		"s:{s:s, s:b, s:I, s:I, s:I, s:s, s:i, s:i, s:s, s:b, s:s, s:s, s:s}}",
 		"ID", (json_int_t)c->id, "hostName", c->hostname, "displayName", "", "description",
 		c->description, "platform", c->platform, "agentVersion", c->agent_version, "hostGUID",
 		c->guid, "policyID", (json_int_t)1, "policyName", c->policy, "lastAgentCommunication",
@@ -77,7 +78,8 @@ api_computer_json(struct mgr *m, const struct computer *c)
 		(json_int_t)c->cert_not_after_ms, "lastIPUsed", c->last_ip, "openCriticalAlerts",
 		c->open_critical, "openWarningAlerts", c->open_warning, "power",
 		c->power_stopped ? "stopped" : "running", "holdsSeat", lic_holds_seat(c),
-		"activationFailure", c->failure, "machineFingerprint", c->machine_fpr);
+		"activationFailure", c->failure, "machineFingerprint", c->machine_fpr, "inventoryID",
+		c->inventory_id);
 }
 
 /* ?after=ID&limit=N pages through large fleets in ID order. */
@@ -487,6 +489,34 @@ api_computer_item(struct mgr *m, struct conn *conn, const char *method, const ch
 	api_reply(resp, api_computer_json(m, comp));
 }
 
+/* POST /api/inventory: power states from a hypervisor or cloud (inventory.h). */
+static void
+api_inventory(struct mgr *m, struct conn *conn, const char *method, struct http_request *req,
+	      struct http_response *resp)
+{
+	struct inventory_req inv;
+	char err[512], by[128];
+	json_t *out;
+
+	if (strcmp(method, "POST") != 0) {
+		http_error(resp, 405, "method_not_allowed", "use POST");
+		return;
+	}
+	if (apibody_inventory(req->body.data ? req->body.data : "", req->body.len, &inv, err,
+			      sizeof(err)) < 0) {
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	snprintf(by, sizeof(by), "inventory push from %s", conn->peer_ip);
+	out = inventory_apply(m, &inv, by);
+	apibody_inventory_clear(&inv);
+	if (out == NULL) {
+		http_error(resp, 500, "internal", "cannot encode the response");
+		return;
+	}
+	api_reply(resp, out);
+}
+
 /* POST /api/alerts/{ID}/dismiss: dismissible alerts only (event 800). */
 static void
 api_alert_item(struct mgr *m, struct conn *conn, const char *method, const char *rest,
@@ -565,6 +595,10 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 	}
 	if (strncmp(path, "/api/alerts/", 12) == 0) {
 		api_alert_item(m, c, method, path + 12, resp);
+		return;
+	}
+	if (strcmp(path, "/api/inventory") == 0) {
+		api_inventory(m, c, method, req, resp);
 		return;
 	}
 	if (strcmp(path, "/api/licenses") == 0) {

@@ -49,6 +49,7 @@ struct computer {
 	enum computer_state state;
 	int offline;
 	int power_stopped; /* the inventory says the VM is powered off */
+	char *inventory_id; /* the instance id an inventory push matched, or "" */
 	char *failure;	   /* why the last activation was refused, or "" */
 	int64_t created_ms;
 	int64_t activated_ms;

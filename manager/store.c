@@ -24,12 +24,13 @@ static const char sql_row[] =
 	"UPDATE computers SET hostname = ?, description = ?, platform = ?, agent_version = ?, "
 	"machine_id = ?, policy = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
 	"last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ?, power = ?, "
-	"failure = ?, activated_ms = ?, machine_fingerprint = ? WHERE id = ?";
+	"failure = ?, activated_ms = ?, machine_fingerprint = ?, inventory_id = ? WHERE id = ?";
 static const char sql_insert[] =
 	"INSERT INTO computers (id, guid, hostname, description, platform, agent_version, "
 	"machine_id, policy, cert_serial, cert_not_after_ms, state, offline, created_ms, "
 	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms, power, failure, "
-	"machine_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	"machine_fingerprint, inventory_id) "
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_event[] =
 	"INSERT INTO events (id, time_ms, event_id, computer_id, target, description) "
 	"VALUES (?, ?, ?, ?, ?, ?)";
@@ -131,7 +132,7 @@ store_load_computers(struct store *s, struct registry *r)
 			   "SELECT id, guid, hostname, description, platform, agent_version, "
 			   "machine_id, policy, cert_serial, cert_not_after_ms, state, offline, "
 			   "created_ms, activated_ms, last_contact_ms, last_ip, interfaces, "
-			   "clock_offset_ms, power, failure, machine_fingerprint FROM computers "
+			   "clock_offset_ms, power, failure, machine_fingerprint, inventory_id FROM computers "
 			   "ORDER BY id");
 	if (st == NULL)
 		return -1;
@@ -148,7 +149,8 @@ store_load_computers(struct store *s, struct registry *r)
 		    computer_set_str(&c->machine_id, col_str(s, st, 6)) < 0 ||
 		    computer_set_str(&c->policy, col_str(s, st, 7)) < 0 ||
 		    computer_set_str(&c->interfaces_json, col_str(s, st, 16)) < 0 ||
-		    computer_set_str(&c->failure, col_str(s, st, 19)) < 0) {
+		    computer_set_str(&c->failure, col_str(s, st, 19)) < 0 ||
+		    computer_set_str(&c->inventory_id, col_str(s, st, 21)) < 0) {
 			computer_free(c);
 			goto out;
 		}
@@ -243,7 +245,8 @@ store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
 	e |= D(s)->bind_text(st, 16, c->failure);
 	e |= D(s)->bind_int(st, 17, c->activated_ms);
 	e |= D(s)->bind_text(st, 18, c->machine_fpr);
-	e |= D(s)->bind_int(st, 19, c->id);
+	e |= D(s)->bind_text(st, 19, c->inventory_id);
+	e |= D(s)->bind_int(st, 20, c->id);
 	return e ? -1 : 0;
 }
 
@@ -276,6 +279,7 @@ store_computer_insert(struct store *s, struct computer *c)
 	e |= D(s)->bind_text(st, 19, c->power_stopped ? "stopped" : "running");
 	e |= D(s)->bind_text(st, 20, c->failure);
 	e |= D(s)->bind_text(st, 21, c->machine_fpr);
+	e |= D(s)->bind_text(st, 22, c->inventory_id);
 	if (e == 0)
 		e = D(s)->step(st) < 0;
 	D(s)->reset(st);

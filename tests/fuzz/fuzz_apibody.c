@@ -1,4 +1,7 @@
-/* fuzz_apibody: the JSON bodies of the REST API (licenses, power, activation settings). */
+/*
+ * fuzz_apibody: the JSON bodies of the REST API (licenses, power, activation
+ * settings, inventory).
+ */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +20,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	(void)apibody_license((const char *)data, size, &lr, err, sizeof(err));
 	(void)apibody_power((const char *)data, size, &stopped, err, sizeof(err));
+	{
+		struct inventory_req inv;
+		if (apibody_inventory((const char *)data, size, &inv, err, sizeof(err)) == 0)
+			apibody_inventory_clear(&inv);
+	}
 	{
 		struct act_settings s;
 		json_t *o = jsonbody_object((const char *)data, size, err, sizeof(err));
