@@ -197,6 +197,12 @@ activate_run(struct agent_state *st, const struct activate_opts *o,
 		snprintf(err, errsize, "%s (HTTP %ld, %s)",
 			 client_error_message(&r, msg, sizeof(msg)) ? msg : "activation refused",
 			 r.status, out->code);
+		/*
+		 * A wrong token or a request the manager cannot read stays wrong
+		 * on every retry; seats, settings and storms can change.
+		 */
+		if (r.status == 400 || strcmp(out->code, "bad_token") == 0)
+			out->retryable = 0;
 		goto out;
 	}
 	resp = json_loadb(r.body.data, r.body.len, 0, &je);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "activate.h"
 #include "client.h"
@@ -266,6 +267,7 @@ print_status(json_t *s, int from_daemon)
 static json_t *
 status_from_files(void)
 {
+	struct pending_activation pa;
 	struct agent_state st;
 	const char *err = NULL;
 	json_t *o;
@@ -279,6 +281,17 @@ status_from_files(void)
 		      "deactivated", st.deactivated, "manager_url", st.manager_url, "guid", st.guid,
 		      "computer_id", (json_int_t)st.computer_id, "ca_fingerprint", st.ca_fingerprint,
 		      "heartbeat_interval", (json_int_t)st.heartbeat_interval, "daemon_running", 0);
+	/* retries wait in a file: show them even while the daemon is down */
+	if (o != NULL && retry_load(&st, &pa) == 1) {
+		json_object_set_new(o, "pending_activation",
+				    json_pack("{s:s, s:I, s:I, s:I, s:s}", "manager_url", pa.url,
+					      "attempts_left", (json_int_t)pa.attempts_left,
+					      "next_attempt_in_ms",
+					      (json_int_t)(pa.next_at_ms - now_ms()),
+					      "retry_interval", (json_int_t)pa.retry_interval,
+					      "last_error", pa.last_error));
+		OPENSSL_cleanse(pa.token, sizeof(pa.token));
+	}
 	agent_state_clear(&st);
 	return o;
 }

@@ -425,6 +425,18 @@ ctlapi_post(struct ctlapi *api, const char *path, const char *post_body, int aut
 	return ctlapi_request(api, NULL, path, post_body, auth, json_r, err);
 }
 
+char *
+ctlapi_escape(struct ctlapi *api, const char *s)
+{
+	char *e = curl_easy_escape(api->curl, s, 0), *out;
+
+	if (e == NULL)
+		return NULL;
+	out = strdup(e);
+	curl_free(e);
+	return out;
+}
+
 int
 ctlapi_delete(struct ctlapi *api, const char *path, json_t **json_r, struct ctlapi_err *err)
 {

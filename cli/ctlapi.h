@@ -66,6 +66,8 @@ int ctlapi_get(struct ctlapi *api, const char *path, int auth, json_t **json_r,
 /* The same with a POST of post_body (JSON); NULL makes it a GET. */
 int ctlapi_post(struct ctlapi *api, const char *path, const char *post_body, int auth,
 		json_t **json_r, struct ctlapi_err *err);
+/* s percent-encoded for a query string; malloc'd, NULL when out of memory. */
+char *ctlapi_escape(struct ctlapi *api, const char *s);
 /* DELETE path, with the API key. */
 int ctlapi_delete(struct ctlapi *api, const char *path, json_t **json_r, struct ctlapi_err *err);
 

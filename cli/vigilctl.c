@@ -61,6 +61,11 @@ enum vctl_opt {
 	OPT_SEATS = 1 << 14,
 	OPT_MODULES = 1 << 15,
 	OPT_EXPIRES = 1 << 16,
+	OPT_POLICY = 1 << 17,
+	OPT_GROUP = 1 << 18,
+	OPT_RETRY_INTERVAL = 1 << 19,
+	OPT_MAX_RETRIES = 1 << 20,
+	OPT_OUTPUT = 1 << 21,
 };
 
 #define OPT_GLOBAL (OPT_MANAGER | OPT_KEY_FILE | OPT_CA | OPT_NO_VERIFY_NAME)
@@ -83,6 +88,11 @@ static const struct option vctl_longopts[] = {
 	{"seats", required_argument, NULL, OPT_SEATS},
 	{"modules", required_argument, NULL, OPT_MODULES},
 	{"expires", required_argument, NULL, OPT_EXPIRES},
+	{"policy", required_argument, NULL, OPT_POLICY},
+	{"group", required_argument, NULL, OPT_GROUP},
+	{"retry-interval", required_argument, NULL, OPT_RETRY_INTERVAL},
+	{"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
+	{"output", required_argument, NULL, OPT_OUTPUT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -101,6 +111,8 @@ struct vctl {
 	int delete;	/* "computer delete" */
 	int64_t alert_id; /* "alert dismiss ID" */
 	const char *file; /* "inventory push FILE" */
+	const char *policy, *group, *output; /* deploy-script */
+	int64_t retry_interval, max_retries;
 	const char *power; /* "computer power NAME stopped|running" */
 	const char *license_action; /* "add", "show" (license); "show", "set" (settings) */
 	char **words;		    /* activation-settings set KEY=VALUE ... */
@@ -140,6 +152,8 @@ usage(FILE *fp)
 		"  alerts [--all] [--wide] [--json]     open alerts (--all: cleared ones too)\n"
 		"  alert dismiss ID                     dismiss a dismissible alert (event 800)\n"
 		"  inventory push FILE|- [--json]       send instances' power states (JSON)\n"
+		"  deploy-script [--policy P] [--retry-interval S] [--max-retries N]\n"
+		"                [--output FILE]        a shell script that activates an agent\n"
 		"  health [--json]                      whether the manager is up\n"
 		"options:\n"
 		"  --manager URL        the manager's API (VIGIL_URL; default " VIGILCTL_DEFAULT_URL ")\n"
@@ -1042,6 +1056,62 @@ vctl_read_input(const char *file, size_t max, char **data_r)
 	return 0;
 }
 
+/* '?' before a query string's first parameter, '&' before the others */
+static char
+vctl_query_sep(const struct buf *q)
+{
+	return q->data != NULL && memchr(q->data, '?', q->len) != NULL ? '&' : '?';
+}
+
+/* deploy-script: the script on standard output, or in FILE (mode 0700) */
+static int
+cmd_deploy_script(struct vctl *v)
+{
+	struct buf q;
+	json_t *res = NULL;
+	const char *script;
+	char *esc;
+	int rc = 0;
+
+	buf_init(&q, VIGILCTL_MAX_QUERY);
+	buf_puts(&q, "/api/agentdeploymentscripts");
+	if (v->policy != NULL && (esc = ctlapi_escape(&v->api, v->policy)) != NULL) {
+		buf_printf(&q, "%cpolicy=%s", vctl_query_sep(&q), esc);
+		free(esc);
+	}
+	if (v->group != NULL && (esc = ctlapi_escape(&v->api, v->group)) != NULL) {
+		buf_printf(&q, "%cgroup=%s", vctl_query_sep(&q), esc);
+		free(esc);
+	}
+	if (v->given & OPT_RETRY_INTERVAL)
+		buf_printf(&q, "%cretry_interval=%lld", vctl_query_sep(&q), (long long)v->retry_interval);
+	if (v->given & OPT_MAX_RETRIES)
+		buf_printf(&q, "%cmax_retries=%lld", vctl_query_sep(&q), (long long)v->max_retries);
+	if (ctlapi_get(&v->api, buf_cstr(&q), 1, &res, &v->err) < 0) {
+		buf_clear(&q);
+		return vctl_api_fail(v);
+	}
+	buf_clear(&q);
+	script = json_string_value(json_object_get(res, "scriptBody"));
+	if (script == NULL) {
+		json_decref(res);
+		return vctl_bad_answer(v, "a \"scriptBody\"");
+	}
+	if (v->output != NULL) {
+		/* it holds the deployment token: not for other users' eyes */
+		if (file_write_atomic(v->output, script, strlen(script), 0700) < 0) {
+			vctl_warnx("cannot write %s: %s", v->output, strerror(errno));
+			rc = CTLAPI_EXIT_USAGE;
+		} else {
+			fprintf(stderr, "vigilctl: deployment script written to %s\n", v->output);
+		}
+	} else {
+		fputs(script, stdout);
+	}
+	json_decref(res);
+	return rc;
+}
+
 /* inventory push FILE|-: one line per instance, then the counts */
 static int
 cmd_inventory(struct vctl *v)
@@ -1310,6 +1380,11 @@ static const struct vctl_cmd vctl_cmds[] = {
 	 cmd_alerts},
 	{"alert", "alert dismiss ID", 0, 2, 1, cmd_alert},
 	{"inventory", "inventory push FILE|- [--json]", OPT_JSON, 2, 1, cmd_inventory},
+	{"deploy-script",
+	 "deploy-script [--policy P] [--group G] [--retry-interval S] [--max-retries N] "
+	 "[--output FILE]",
+	 OPT_POLICY | OPT_GROUP | OPT_RETRY_INTERVAL | OPT_MAX_RETRIES | OPT_OUTPUT, 0, 1,
+	 cmd_deploy_script},
 	{"health", "health [--json]", OPT_JSON, 0, 0, cmd_health},
 };
 
@@ -1392,6 +1467,27 @@ vctl_parse_opts(struct vctl *v, int argc, char **argv)
 			break;
 		case OPT_MODULES:
 			v->modules = optarg;
+			break;
+		case OPT_POLICY:
+			v->policy = optarg;
+			break;
+		case OPT_GROUP:
+			v->group = optarg;
+			break;
+		case OPT_OUTPUT:
+			v->output = optarg;
+			break;
+		case OPT_RETRY_INTERVAL:
+			if (parse_i64(optarg, 1, 3600, &v->retry_interval) < 0)
+				return vctl_usage_error("--retry-interval \"%s\": give seconds from 1 to "
+							"3600",
+							optarg);
+			break;
+		case OPT_MAX_RETRIES:
+			if (parse_i64(optarg, 0, 100, &v->max_retries) < 0)
+				return vctl_usage_error("--max-retries \"%s\": give a number from 0 to "
+							"100",
+							optarg);
 			break;
 		case OPT_EXPIRES:
 			v->expires = optarg;

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "deploy.h"
 #include "events.h"
 #include "license.h"
 #include "log.h"
@@ -404,7 +405,8 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 		http_error(resp, 400, "bad_request", "%s", err);
 		return;
 	}
-	if (!secret_check(ar.token, m->token_hash)) {
+	/* the activation token, or the deployment token of the scripts (deploy.h) */
+	if (!secret_check(ar.token, m->token_hash) && !deploy_token_check(m, ar.token)) {
 		activation_refuse(m, c, resp, 403, "bad_token", ar.host.hostname,
 				  "the activation token is not valid for this manager");
 		goto out;

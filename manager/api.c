@@ -4,11 +4,13 @@
 #include "api.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agentsvc.h"
 #include "apibody.h"
+#include "deploy.h"
 #include "inventory.h"
 #include "license.h"
 #include "events.h"
@@ -489,6 +491,76 @@ api_computer_item(struct mgr *m, struct conn *conn, const char *method, const ch
 	api_reply(resp, api_computer_json(m, comp));
 }
 
+/*
+ * GET /api/agentdeploymentscripts[?policy=P&group=G&retry_interval=S&max_retries=N]
+ * (or POST with {"policy","group","retryInterval","maxRetries"}): the
+ * deployment script, as {"scriptBody": "..."} like Deep Security's API.
+ */
+static void
+api_deploy_script(struct mgr *m, struct conn *conn, const char *method, struct http_request *req,
+		  struct http_response *resp)
+{
+	struct deploy_opts o = {NULL, NULL, 300, 30};
+	char policy[256] = "", group[256] = "", err[256];
+	char *script;
+	json_t *body = NULL;
+
+	if (strcmp(method, "GET") == 0) {
+		if (httpreq_query(req, "policy", policy, sizeof(policy)) == -2 ||
+		    httpreq_query(req, "group", group, sizeof(group)) == -2) {
+			http_error(resp, 400, "bad_parameter",
+				   "parameter policy or group is malformed or longer than 255 bytes");
+			return;
+		}
+		if (api_query_int(req, "retry_interval", 1, 3600, &o.retry_interval, resp) < 0 ||
+		    api_query_int(req, "max_retries", 0, 100, &o.max_retries, resp) < 0)
+			return;
+	} else if (strcmp(method, "POST") == 0) {
+		json_t *v;
+		body = jsonbody_object(req->body.data ? req->body.data : "", req->body.len, err,
+				       sizeof(err));
+		if (body == NULL) {
+			http_error(resp, 400, "bad_request", "%s", err);
+			return;
+		}
+		v = json_object_get(body, "policy");
+		if (v != NULL && (!json_is_string(v) || json_string_length(v) > 255)) {
+			json_decref(body);
+			http_error(resp, 400, "bad_request", "field \"policy\" must be a policy name");
+			return;
+		}
+		str_copy(policy, v ? json_string_value(v) : "", sizeof(policy));
+		v = json_object_get(body, "group");
+		if (v != NULL && (!json_is_string(v) || json_string_length(v) > 255)) {
+			json_decref(body);
+			http_error(resp, 400, "bad_request", "field \"group\" must be a group name");
+			return;
+		}
+		str_copy(group, v ? json_string_value(v) : "", sizeof(group));
+		if ((v = json_object_get(body, "retryInterval")) != NULL)
+			o.retry_interval = json_is_integer(v) ? json_integer_value(v) : -1;
+		if ((v = json_object_get(body, "maxRetries")) != NULL)
+			o.max_retries = json_is_integer(v) ? json_integer_value(v) : -1;
+		json_decref(body);
+	} else {
+		http_error(resp, 405, "method_not_allowed", "use GET or POST");
+		return;
+	}
+	o.policy = policy;
+	o.group = group;
+	script = deploy_script(m, &o, err, sizeof(err));
+	if (script == NULL) {
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	event_record(m, EV_DEPLOY_SCRIPT, NULL, "deployment script handed out to %s (retry every "
+		     "%lld s, up to %lld times)",
+		     conn->peer_ip, (long long)o.retry_interval, (long long)o.max_retries);
+	api_reply(resp, json_pack("{s:s}", "scriptBody", script));
+	OPENSSL_cleanse(script, strlen(script));
+	free(script);
+}
+
 /* POST /api/inventory: power states from a hypervisor or cloud (inventory.h). */
 static void
 api_inventory(struct mgr *m, struct conn *conn, const char *method, struct http_request *req,
@@ -595,6 +667,10 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 	}
 	if (strncmp(path, "/api/alerts/", 12) == 0) {
 		api_alert_item(m, c, method, path + 12, resp);
+		return;
+	}
+	if (strcmp(path, "/api/agentdeploymentscripts") == 0) {
+		api_deploy_script(m, c, method, req, resp);
 		return;
 	}
 	if (strcmp(path, "/api/inventory") == 0) {

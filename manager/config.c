@@ -41,6 +41,8 @@ static const struct cfg_setting cfg_table[] = {
 	 "REST API and /healthz (HTTPS). 0 picks a free port (tests)."},
 	{"listen", "tls_names", CFG_STR, OFF(tls_names), SZ(tls_names), "localhost,127.0.0.1,::1", 0, 0,
 	 "", "Comma-separated DNS names and IP addresses put in the manager certificate when it is first created (the host name is added)."},
+	{"listen", "public_address", CFG_STR, OFF(public_address), SZ(public_address), "", 0, 0, "",
+	 "Name or address agents use to reach the agent channel, put in deployment scripts; empty: this host's name."},
 	{"listen", "max_connections", CFG_INT, OFF(max_connections), 0, "10000", 16, 1000000, "",
 	 "Connections held at once on both ports together; beyond it new connections are closed at once."},
 	{"listen", "handshake_timeout", CFG_INT, OFF(handshake_timeout), 0, "10", 1, 300, "s",
@@ -221,6 +223,15 @@ config_validate(const struct mgr_config *cfg, const char *path, FILE *errfp)
 	if (cfg->agent_port != 0 && cfg->agent_port == cfg->api_port) {
 		fprintf(errfp, "%s: listen.agent_port and listen.api_port are both %lld\n", path,
 			(long long)cfg->agent_port);
+		n++;
+	}
+	/* it goes into deployment scripts and URLs: a host name or an address only */
+	if (strspn(cfg->public_address, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789.-:[]") != strlen(cfg->public_address)) {
+		fprintf(errfp,
+			"%s: listen.public_address \"%s\" must be a host name or an IP address "
+			"(letters, digits, '.', '-', ':', '[', ']')\n",
+			path, cfg->public_address);
 		n++;
 	}
 	if (cfg->missed_heartbeats_allowed != MISSED_UNLIMITED) {
