@@ -152,3 +152,24 @@ def test_activation_storm_gets_429_and_agents_come_back_later(tmp_path):
         for a in agents_started:
             a.stop()
         m.stop()
+
+
+def test_retries_survive_an_agent_restart(manager, agents):
+    assert ctl(manager, "license", "add", "--seats", "1").returncode == 0
+    agents("holder")
+    wait_until(lambda: manager.status("holder") == "Managed (Online)")
+    w = agents("waiter", activate=False)
+    r = w.ctl("activate", "https://127.0.0.1:%d/" % manager.agent_port, "token:" + manager.token,
+              "hostname:waiter", "--ca-fingerprint", manager.fingerprint,
+              "--retry-interval", "1", "--max-retries", "50", check=False)
+    assert r.returncode == 1 and "50 attempts left" in r.stderr
+    wait_until(lambda: (retry_attempts_left(w) or 50) <= 48, what="two retries")
+    # killed mid-schedule, as by a crash or a reboot: the schedule goes on
+    w.kill()
+    left = json.loads(w.ctl("status", "--json", check=False).stdout)["pending_activation"]["attempts_left"]
+    assert left <= 48
+    w.start()
+    wait_until(lambda: (retry_attempts_left(w) or 50) < left, what="a retry after the restart")
+    assert ctl(manager, "computer", "deactivate", "holder").returncode == 0
+    wait_until(lambda: manager.status("waiter") == "Managed (Online)", what="waiter activated")
+    assert not os.path.exists(os.path.join(w.dir, "activation.pending"))
