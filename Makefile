@@ -83,7 +83,7 @@ $(BUILD)/bin/vigil-agent: $(BUILD)/agent/main_agent.o $(AGENT_OBJ) $(BUILD)/libv
 $(BUILD)/bin/vigil-agentctl: $(BUILD)/agent/main_agentctl.o $(AGENT_OBJ) $(BUILD)/libvigil.a
 	$(CC) $(VIGIL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
-VIGILCTL_OBJ := $(BUILD)/cli/vigilctl.o $(BUILD)/cli/ctlapi.o $(BUILD)/cli/table.o
+VIGILCTL_OBJ := $(BUILD)/cli/vigilctl.o $(BUILD)/cli/vctl_policy.o $(BUILD)/cli/ctlapi.o $(BUILD)/cli/table.o
 $(VIGILCTL_OBJ): $(wildcard cli/*.h)
 $(BUILD)/bin/vigilctl: $(VIGILCTL_OBJ) $(BUILD)/libvigil.a
 	$(CC) $(VIGIL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
@@ -108,6 +108,7 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined 
 	-Ilib -Imanager -Iagent -I$(LLHTTP_INC) $(PKG_CFLAGS)
 # parsers only: the fuzz targets never touch the store or the network
 FUZZ_LIB_SRC := $(LIB_SRC) manager/proto.c manager/config.c manager/apibody.c manager/actsettings.c \
+	manager/psettings.c \
 	$(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
 
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard lib/*.h manager/*.h)

@@ -175,6 +175,8 @@ activate_run(struct agent_state *st, const struct activate_opts *o,
 	}
 	json_object_set_new(host, "description", json_string(o->description));
 	req = json_pack("{s:s, s:s, s:O}", "token", o->token, "csr", csr, "host", host);
+	if (req != NULL && o->policy != NULL && o->policy[0])
+		json_object_set_new(req, "policy", json_string(o->policy));
 	body = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	if (body == NULL) {
 		snprintf(err, errsize, "out of memory");

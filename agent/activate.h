@@ -16,6 +16,7 @@ struct activate_opts {
 	const char *token;
 	const char *hostname;	 /* "" or override */
 	const char *description;
+	const char *policy;	    /* a policy name or ID, or "" for the manager's choice */
 	const char *ca_fingerprint; /* pinned, or NULL */
 	int assume_yes;		    /* trust the shown fingerprint without asking */
 	int64_t clock_offset_ms;

@@ -153,6 +153,7 @@ agent_retry_activation(struct agent *a)
 	o.token = a->pa.token;
 	o.hostname = a->pa.hostname;
 	o.description = a->pa.description;
+	o.policy = a->pa.policy;
 	o.ca_fingerprint = a->pa.ca_fingerprint;
 	o.clock_offset_ms = a->hs.clock_offset_ms;
 	a->pa.attempts_left--;

@@ -34,6 +34,7 @@ usage(FILE *fp)
 	fprintf(fp,
 		"usage: vigil-agentctl [-d DIR] COMMAND\n"
 		"  activate https://MANAGER:4120/ token:TOKEN [hostname:NAME] [description:TEXT]\n"
+		"           [policy:NAME|policyid:ID]\n"
 		"           [--ca-fingerprint SHA256 | --yes] [--retry-interval S] [--max-retries N]\n"
 		"                    activate this agent against the manager\n"
 		"  heartbeat         send a heartbeat now\n"
@@ -78,7 +79,7 @@ cmd_activate(int argc, char **argv)
 	json_t *r;
 
 	memset(&o, 0, sizeof(o));
-	o.hostname = o.description = "";
+	o.hostname = o.description = o.policy = "";
 	/* dsa_control style words and options in any order */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -122,8 +123,12 @@ cmd_activate(int argc, char **argv)
 			o.hostname = a + 9;
 		else if (strncmp(a, "description:", 12) == 0)
 			o.description = a + 12;
-		else if (strncmp(a, "policy:", 7) == 0 || strncmp(a, "group:", 6) == 0)
-			; /* accepted for dsa_control compatibility; policies come with issue 4 */
+		else if (strncmp(a, "policy:", 7) == 0)
+			o.policy = a + 7;
+		else if (strncmp(a, "policyid:", 9) == 0)
+			o.policy = a + 9;
+		else if (strncmp(a, "group:", 6) == 0)
+			; /* accepted for dsa_control compatibility; groups are not built yet */
 		else if (strncmp(a, "--ca-fingerprint=", 17) == 0)
 			o.ca_fingerprint = a + 17;
 		else if (strcmp(a, "--yes") == 0)
@@ -138,8 +143,10 @@ cmd_activate(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strlen(o.hostname) > 255 || strlen(o.description) > 1024 || strlen(o.token) > 128) {
-		fprintf(stderr, "vigil-agentctl: hostname (255), description (1024) or token (128) too long\n");
+	if (strlen(o.hostname) > 255 || strlen(o.description) > 1024 || strlen(o.token) > 128 ||
+	    strlen(o.policy) > 128) {
+		fprintf(stderr, "vigil-agentctl: hostname (255), description (1024), token or policy "
+				"(128) too long\n");
 		return 2;
 	}
 	umask(077);
@@ -170,6 +177,7 @@ cmd_activate(int argc, char **argv)
 		str_copy(pa.token, o.token, sizeof(pa.token));
 		str_copy(pa.hostname, o.hostname, sizeof(pa.hostname));
 		str_copy(pa.description, o.description, sizeof(pa.description));
+		str_copy(pa.policy, o.policy, sizeof(pa.policy));
 		str_copy(pa.ca_fingerprint, out.trusted_fingerprint, sizeof(pa.ca_fingerprint));
 		str_copy(pa.last_error, err, sizeof(pa.last_error));
 		pa.retry_interval = retry_interval;

@@ -41,6 +41,7 @@ retry_load(const struct agent_state *st, struct pending_activation *p)
 	rt_str(o, "token", p->token, sizeof(p->token));
 	rt_str(o, "hostname", p->hostname, sizeof(p->hostname));
 	rt_str(o, "description", p->description, sizeof(p->description));
+	rt_str(o, "policy", p->policy, sizeof(p->policy));
 	rt_str(o, "ca_fingerprint", p->ca_fingerprint, sizeof(p->ca_fingerprint));
 	rt_str(o, "last_error", p->last_error, sizeof(p->last_error));
 	p->retry_interval = json_integer_value(json_object_get(o, "retry_interval"));
@@ -69,6 +70,8 @@ retry_save(const struct agent_state *st, const struct pending_activation *p)
 		      "ca_fingerprint", p->ca_fingerprint, "retry_interval",
 		      (json_int_t)p->retry_interval, "attempts_left", (json_int_t)p->attempts_left,
 		      "next_at_ms", (json_int_t)p->next_at_ms, "last_error", p->last_error);
+	if (o != NULL && p->policy[0])
+		json_object_set_new(o, "policy", json_string(p->policy));
 	s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
 	json_decref(o);
 	if (s == NULL)

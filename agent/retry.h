@@ -23,6 +23,7 @@ struct pending_activation {
 	char token[129];
 	char hostname[256];
 	char description[1025];
+	char policy[129];
 	char ca_fingerprint[PKI_FPR_LEN]; /* the CA seen and trusted at the first attempt */
 	int64_t retry_interval;		  /* seconds */
 	int64_t attempts_left;

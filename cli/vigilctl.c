@@ -26,49 +26,7 @@
 #include "table.h"
 #include "util.h"
 
-#define VIGILCTL_VERSION "0.1.0"
-#define VIGILCTL_DEFAULT_URL "https://localhost:4119"
-#define VIGILCTL_DEFAULT_CA "/var/lib/vigil/ca.crt"
-#define VIGILCTL_DESC_MAX 80	    /* columns of a description in a table */
-#define VIGILCTL_SHOW_EVENTS 10	    /* events under "computer show" */
-#ifndef VIGILCTL_PAGE
-#define VIGILCTL_PAGE 5000 /* the API's largest page of events; -D for tests */
-#endif
-#ifndef VIGILCTL_COMPUTER_PAGE
-#define VIGILCTL_COMPUTER_PAGE 10000 /* the API's largest page of computers */
-#define VIGILCTL_MAX_INPUT (64 * 1024 * 1024) /* an inventory file (the API's largest body) */
-#endif
-#define VIGILCTL_MAX_EVENTS 1000000 /* kept in memory by one command */
-#define VIGILCTL_MAX_TEXT 4096	    /* one joined value (status messages, addresses) */
-#define VIGILCTL_MAX_QUERY 1024
-
-/* options, as bits to check which command accepts which */
-enum vctl_opt {
-	OPT_MANAGER = 1 << 0,
-	OPT_KEY_FILE = 1 << 1,
-	OPT_CA = 1 << 2,
-	OPT_NO_VERIFY_NAME = 1 << 3,
-	OPT_JSON = 1 << 4,
-	OPT_WIDE = 1 << 5,
-	OPT_COMPUTER = 1 << 6,
-	OPT_ID = 1 << 7,
-	OPT_SINCE = 1 << 8,
-	OPT_UNTIL = 1 << 9,
-	OPT_LIMIT = 1 << 10,
-	OPT_ALL = 1 << 11,
-	OPT_HELP = 1 << 12,
-	OPT_VERSION = 1 << 13,
-	OPT_SEATS = 1 << 14,
-	OPT_MODULES = 1 << 15,
-	OPT_EXPIRES = 1 << 16,
-	OPT_POLICY = 1 << 17,
-	OPT_GROUP = 1 << 18,
-	OPT_RETRY_INTERVAL = 1 << 19,
-	OPT_MAX_RETRIES = 1 << 20,
-	OPT_OUTPUT = 1 << 21,
-};
-
-#define OPT_GLOBAL (OPT_MANAGER | OPT_KEY_FILE | OPT_CA | OPT_NO_VERIFY_NAME)
+#include "vctl.h"
 
 static const struct option vctl_longopts[] = {
 	{"manager", required_argument, NULL, OPT_MANAGER},
@@ -93,41 +51,9 @@ static const struct option vctl_longopts[] = {
 	{"retry-interval", required_argument, NULL, OPT_RETRY_INTERVAL},
 	{"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
 	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"parent", required_argument, NULL, OPT_PARENT},
+	{"description", required_argument, NULL, OPT_DESCRIPTION},
 	{NULL, 0, NULL, 0},
-};
-
-struct vctl_cmd;
-
-/* One run of vigilctl: the settings from the command line and the client. */
-struct vctl {
-	struct ctlapi api;
-	struct ctlapi_err err;
-	const struct vctl_cmd *cmd;
-	unsigned given; /* enum vctl_opt bits seen */
-	const char *manager, *key_file, *ca;
-	const char *computer; /* --computer, or the argument of "computer show" */
-	int64_t event_id, since_ms, until_ms, limit;
-	int deactivate; /* "computer deactivate" rather than "computer show" */
-	int delete;	/* "computer delete" */
-	int64_t alert_id; /* "alert dismiss ID" */
-	const char *file; /* "inventory push FILE" */
-	const char *policy, *group, *output; /* deploy-script */
-	int64_t retry_interval, max_retries;
-	const char *power; /* "computer power NAME stopped|running" */
-	const char *license_action; /* "add", "show" (license); "show", "set" (settings) */
-	char **words;		    /* activation-settings set KEY=VALUE ... */
-	int nwords;
-	int64_t seats;
-	const char *modules, *expires;
-};
-
-struct vctl_cmd {
-	const char *name;
-	const char *usage;
-	unsigned opts; /* besides OPT_GLOBAL */
-	int nargs;     /* positional arguments after the name */
-	int auth;      /* needs the API key */
-	int (*run)(struct vctl *v);
 };
 
 static void
@@ -142,6 +68,13 @@ usage(FILE *fp)
 		"  computer deactivate NAME|GUID|ID     revoke its certificate, free it (event 708)\n"
 		"  computer power NAME stopped|running  set the VM's power state (seats follow)\n"
 		"  computer delete NAME|GUID|ID         remove it from the list (event 251)\n"
+		"  computer settings NAME [SETTING=VALUE|SETTING=inherited ...]\n"
+		"                                       its effective settings, or its own overrides\n"
+		"  policy list | show NAME|ID [--json]  policies, or one with each setting's source\n"
+		"  policy create NAME [--parent P|none] [--description D] [SETTING=VALUE ...]\n"
+		"  policy set NAME|ID [--parent P|none] [--description D] SETTING=VALUE ...\n"
+		"                                       (VALUE inherited: take the parent's again)\n"
+		"  policy assign NAME|ID COMPUTER ...   put computers under a policy (event 253)\n"
 		"  license show [--json]                seats: total, used, free, who holds them\n"
 		"  license add --seats N [--modules LIST] [--expires DATE]\n"
 		"  activation-settings show | set allow=any|existing|iplist iplist=CIDR,...\n"
@@ -171,9 +104,7 @@ usage(FILE *fp)
 }
 
 /* Prints "vigilctl: <sentence>" with the operator's terminal kept safe. */
-static void vctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
+void
 vctl_warnx(const char *fmt, ...)
 {
 	char line[2048], *clean;
@@ -188,9 +119,7 @@ vctl_warnx(const char *fmt, ...)
 }
 
 /* A usage error: the sentence, a pointer to --help, and exit status 2. */
-static int vctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
+int
 vctl_usage_error(const char *fmt, ...)
 {
 	char line[1024];
@@ -203,7 +132,7 @@ vctl_usage_error(const char *fmt, ...)
 	return CTLAPI_EXIT_USAGE;
 }
 
-static int
+int
 vctl_api_fail(struct vctl *v)
 {
 	vctl_warnx("%s", v->err.msg);
@@ -211,7 +140,7 @@ vctl_api_fail(struct vctl *v)
 }
 
 /* An answer that parsed but does not have the expected shape. */
-static int
+int
 vctl_bad_answer(struct vctl *v, const char *what)
 {
 	vctl_warnx("the manager at %s answered without %s; is it a Vigil manager of this version?",
@@ -219,7 +148,7 @@ vctl_bad_answer(struct vctl *v, const char *what)
 	return CTLAPI_EXIT_API;
 }
 
-static const char *
+const char *
 jstr(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -227,13 +156,13 @@ jstr(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
-static int64_t
+int64_t
 jint(const json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
 }
 
-static int
+int
 vctl_print_json(const json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -465,7 +394,7 @@ vctl_list_ambiguous(const json_t *matches)
  * ignoring case.  A host name may look like an ID or a GUID, so a miss
  * there falls through to the names.  *comp_r is the caller's.
  */
-static int
+int
 vctl_resolve(struct vctl *v, const char *arg, json_t **comp_r)
 {
 	json_t *res = NULL, *list = NULL, *matches, *c;
@@ -705,7 +634,7 @@ out:
 	return rc;
 }
 
-static void
+void
 vctl_kv(const char *label, const char *value)
 {
 	char *clean = table_clean(value, 0);
@@ -1162,6 +1091,8 @@ cmd_computer_show(struct vctl *v)
 	int64_t deadline, id;
 	int rc;
 
+	if (v->settings)
+		return cmd_computer_settings(v);
 	if (v->deactivate)
 		return vctl_deactivate(v);
 	if (v->delete)
@@ -1363,7 +1294,7 @@ static const struct vctl_cmd vctl_cmds[] = {
 	{"computers", "computers [--json]", OPT_JSON, 0, 1, cmd_computers},
 	{"computer",
 	 "computer show|deactivate|delete NAME|GUID|ID [--json] | computer power NAME "
-	 "stopped|running",
+	 "stopped|running | computer settings NAME [SETTING=VALUE ...]",
 	 OPT_JSON, 2, 1, cmd_computer_show},
 	{"license", "license show [--json] | license add --seats N [--modules LIST] [--expires DATE]",
 	 OPT_JSON | OPT_SEATS | OPT_MODULES | OPT_EXPIRES, 1, 1, cmd_license},
@@ -1385,6 +1316,11 @@ static const struct vctl_cmd vctl_cmds[] = {
 	 "[--output FILE]",
 	 OPT_POLICY | OPT_GROUP | OPT_RETRY_INTERVAL | OPT_MAX_RETRIES | OPT_OUTPUT, 0, 1,
 	 cmd_deploy_script},
+	{"policy",
+	 "policy list | show NAME | create NAME [--parent P|none] [--description D] [SETTING=VALUE "
+	 "...] | set NAME [--parent P|none] [--description D] SETTING=VALUE|SETTING=inherited ... | "
+	 "assign NAME COMPUTER ... [--json]",
+	 OPT_JSON | OPT_PARENT | OPT_DESCRIPTION, -1, 1, cmd_policy},
 	{"health", "health [--json]", OPT_JSON, 0, 0, cmd_health},
 };
 
@@ -1477,6 +1413,12 @@ vctl_parse_opts(struct vctl *v, int argc, char **argv)
 		case OPT_OUTPUT:
 			v->output = optarg;
 			break;
+		case OPT_PARENT:
+			v->parent = optarg;
+			break;
+		case OPT_DESCRIPTION:
+			v->description = optarg;
+			break;
 		case OPT_RETRY_INTERVAL:
 			if (parse_i64(optarg, 1, 3600, &v->retry_interval) < 0)
 				return vctl_usage_error("--retry-interval \"%s\": give seconds from 1 to "
@@ -1528,8 +1470,24 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 			v->cmd = &vctl_cmds[i];
 	if (v->cmd == NULL)
 		return vctl_usage_error("unknown command \"%s\"", argv[optind]);
+	if (v->cmd->nargs < 0) {
+		if (nargs < 2) {
+			vctl_warnx("usage: vigilctl %s", v->cmd->usage);
+			return CTLAPI_EXIT_USAGE;
+		}
+		v->words = argv + optind + 1;
+		v->nwords = nargs - 1;
+	}
+	/* "computer settings NAME [SETTING=VALUE ...]" takes any number of words */
+	if (v->cmd->run == cmd_computer_show && nargs >= 3 &&
+	    strcmp(argv[optind + 1], "settings") == 0) {
+		v->settings = 1;
+		v->computer = argv[optind + 2];
+		v->words = argv + optind + 3;
+		v->nwords = nargs - 3;
+	}
 	/* "computer power NAME STATE" takes one more word than show/deactivate */
-	if (nargs - 1 != v->cmd->nargs &&
+	if (v->cmd->nargs >= 0 && !v->settings && nargs - 1 != v->cmd->nargs &&
 	    !(v->cmd->run == cmd_computer_show && nargs == 4 &&
 	      strcmp(argv[optind + 1], "power") == 0) &&
 	    !(v->cmd->run == cmd_activation_settings && nargs >= 3 &&
@@ -1537,7 +1495,7 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 		vctl_warnx("usage: vigilctl %s", v->cmd->usage);
 		return CTLAPI_EXIT_USAGE;
 	}
-	if (v->cmd->run == cmd_computer_show) {
+	if (v->cmd->run == cmd_computer_show && !v->settings) {
 		const char *sub = argv[optind + 1];
 		if ((strcmp(sub, "show") != 0 && strcmp(sub, "deactivate") != 0 &&
 		     strcmp(sub, "delete") != 0 && strcmp(sub, "power") != 0) ||

@@ -274,9 +274,10 @@ activation_rate_wait(struct mgr *m)
 static void
 activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 		 const struct host_facts *h, X509_REQ *csr, struct computer *reuse,
-		 const char *created_why)
+		 struct policy *pol, const char *created_why)
 {
 	struct computer *comp;
+	struct policy *prev_pol = NULL;
 	enum computer_state prev_state = COMPUTER_ACTIVATION_FAILED;
 	int prev_held = 0;
 	char prev_serial[SERIAL_LEN] = "", prev_fpr[FPR_HEX_LEN + 1] = "";
@@ -289,6 +290,7 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 	if (reuse != NULL) {
 		/* what a failure below puts back */
 		prev_state = reuse->state;
+		prev_pol = reuse->pol;
 		prev_held = lic_holds_seat(reuse);
 		str_copy(prev_serial, reuse->cert_serial, sizeof(prev_serial));
 		str_copy(prev_fpr, reuse->machine_fpr, sizeof(prev_fpr));
@@ -307,6 +309,11 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 	    computer_set_str(&comp->interfaces_json, h->interfaces_json) < 0)
 		goto fail;
 	str_copy(comp->machine_fpr, h->machine_fingerprint, sizeof(comp->machine_fpr));
+	/* the policy asked for, else the one it had, else Default */
+	if (pol != NULL)
+		comp->pol = pol;
+	else if (comp->pol == NULL)
+		comp->pol = policy_by_id(m, POLICY_DEFAULT_ID);
 	cert_pem = ca_issue_agent(&m->ca, csr, comp->guid, m->cfg.agent_cert_days * 86400,
 				  comp->cert_serial, &comp->cert_not_after_ms);
 	if (cert_pem == NULL)
@@ -319,7 +326,7 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 	if (h->clock_ms)
 		comp->clock_offset_ms = h->clock_ms - now;
 	policy = policy_effective(m, comp);
-	if (policy == NULL || policy_fingerprint(policy, fpr) < 0)
+	if (policy == NULL || policy_config_fpr(m, comp, fpr) < 0)
 		goto fail;
 	/* durable before the agent learns its identity */
 	if ((reuse ? store_computer_write(&m->store, comp) : store_computer_insert(&m->store, comp)) <
@@ -356,6 +363,7 @@ out:
 	if (comp != NULL && comp == reuse) {
 		/* not activated after all: the listed computer stays as it was */
 		comp->state = prev_state;
+		comp->pol = prev_pol;
 		str_copy(comp->cert_serial, prev_serial, sizeof(comp->cert_serial));
 		str_copy(comp->machine_fpr, prev_fpr, sizeof(comp->machine_fpr));
 		comp->cert_not_after_ms = prev_not_after;
@@ -393,6 +401,7 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	struct activation_req ar;
 	struct computer *reuse = NULL;
 	X509_REQ *csr = NULL;
+	struct policy *pol = NULL;
 	const char *errstr = NULL;
 	char err[512], why[128];
 
@@ -412,8 +421,14 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 		goto out;
 	}
 	/* recorded only with a valid token: anonymous clients cannot fill the table */
-	event_record_target(m, EV_AIA_REQUESTED, ar.host.hostname, "activation requested from %s",
-			    c->peer_ip);
+	event_record_target(m, EV_AIA_REQUESTED, ar.host.hostname, "activation requested from %s%s%s",
+			    c->peer_ip, ar.policy[0] ? " with policy " : "", ar.policy);
+	/* a misspelt policy must not put a host under the wrong rules */
+	if (ar.policy[0] && (pol = policy_find(m, ar.policy)) == NULL) {
+		snprintf(err, sizeof(err), "there is no policy \"%s\" on this manager", ar.policy);
+		activation_refuse(m, c, resp, 400, "unknown_policy", ar.host.hostname, err);
+		goto out;
+	}
 	if (activation_check_settings(m, c, resp, &ar, &reuse) < 0)
 		goto out;
 	/* reactivating a computer that holds a seat needs no new one */
@@ -428,7 +443,7 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	if (reuse == NULL)
 		reuse = activation_find_failed(m, &ar.host);
 	snprintf(why, sizeof(why), "created by activation from %s", c->peer_ip);
-	activation_issue(m, c, resp, &ar.host, csr, reuse, why);
+	activation_issue(m, c, resp, &ar.host, csr, reuse, pol, why);
 out:
 	X509_REQ_free(csr);
 	proto_host_facts_clear(&ar.host);
@@ -664,7 +679,7 @@ handle_reactivate(struct mgr *m, struct conn *c, struct http_request *req,
 		activation_refuse(m, c, resp, 400, "bad_csr", ar.host.hostname, errstr);
 		goto out;
 	}
-	activation_issue(m, c, resp, &ar.host, csr, NULL, why);
+	activation_issue(m, c, resp, &ar.host, csr, NULL, orig ? orig->pol : NULL, why);
 out:
 	X509_REQ_free(csr);
 	proto_host_facts_clear(&ar.host);
@@ -696,18 +711,19 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 	}
 	status_heartbeat(m, comp, &hb, c->peer_ip, now, now_mono);
 	m->stats.heartbeats++;
-	policy = policy_effective(m, comp);
-	if (policy == NULL || policy_fingerprint(policy, fpr) < 0) {
-		json_decref(policy);
+	/* the fingerprint is cached per policy: the JSON is built only when it differs */
+	policy = NULL;
+	if (policy_config_fpr(m, comp, fpr) < 0 ||
+	    (strcmp(fpr, hb.config_fingerprint) != 0 && (policy = policy_effective(m, comp)) == NULL)) {
 		proto_host_facts_clear(&hb.host);
 		http_error(resp, 500, "internal", "cannot build the policy");
 		return;
 	}
 	out = json_pack("{s:s, s:I, s:I, s:s, s:I, s:[]}", "status", status_text(comp),
 			"manager_clock_ms", (json_int_t)now, "heartbeat_interval",
-			(json_int_t)m->cfg.heartbeat_interval, "config_fingerprint", fpr, "ack_seq",
-			(json_int_t)0, "tasks");
-	if (out != NULL && strcmp(fpr, hb.config_fingerprint) != 0)
+			(json_int_t)policy_value(m, comp, PS_HEARTBEAT_INTERVAL), "config_fingerprint",
+			fpr, "ack_seq", (json_int_t)0, "tasks");
+	if (out != NULL && policy != NULL)
 		json_object_set(out, "config", policy);
 	json_decref(policy);
 	proto_host_facts_clear(&hb.host);

@@ -28,7 +28,7 @@
 static int api_query_int(struct http_request *req, const char *name, int64_t min, int64_t max,
 			 int64_t *out, struct http_response *resp);
 
-static void
+void
 api_reply(struct http_response *resp, json_t *obj)
 {
 	char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
@@ -67,7 +67,8 @@ api_computer_json(struct mgr *m, const struct computer *c)
 		"s:{s:s, s:b, s:I, s:I, s:I, s:s, s:i, s:i, s:s, s:b, s:s, s:s, s:s}}",
 		"ID", (json_int_t)c->id, "hostName", c->hostname, "displayName", "", "description",
 		c->description, "platform", c->platform, "agentVersion", c->agent_version, "hostGUID",
-		c->guid, "policyID", (json_int_t)1, "policyName", c->policy, "lastAgentCommunication",
+		c->guid, "policyID", (json_int_t)(c->pol ? c->pol->id : 0), "policyName",
+		c->pol ? c->pol->name : "", "lastAgentCommunication",
 		(json_int_t)c->last_contact_ms, "created", (json_int_t)c->created_ms, "computerStatus",
 		"agentStatus", status_agent_status(c), "agentStatusMessages", status_text(c),
 		"interfaces", "interfaces", out_ifs, "vigil", "state",
@@ -461,6 +462,10 @@ api_computer_item(struct mgr *m, struct conn *conn, const char *method, const ch
 		api_reply(resp, api_computer_json(m, comp));
 		return;
 	}
+	if (strcmp(slash, "/settings") == 0 || strcmp(slash, "/policy") == 0) {
+		api_computer_policy(m, conn, method, comp, slash + 1, req, resp);
+		return;
+	}
 	if (strcmp(slash, "/deactivate") != 0 && strcmp(slash, "/power") != 0) {
 		http_error(resp, 404, "not_found", "no such resource under the computer: %s", slash);
 		return;
@@ -667,6 +672,10 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 	}
 	if (strncmp(path, "/api/alerts/", 12) == 0) {
 		api_alert_item(m, c, method, path + 12, resp);
+		return;
+	}
+	if (strcmp(path, "/api/policies") == 0 || strncmp(path, "/api/policies/", 14) == 0) {
+		api_policies(m, c, method, path + 13, req, resp);
 		return;
 	}
 	if (strcmp(path, "/api/agentdeploymentscripts") == 0) {

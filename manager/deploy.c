@@ -112,7 +112,7 @@ static const char script_body[] =
     "echo \"vigil-deploy: activating this host against $MANAGER_URL (CA sha256:$CA_FINGERPRINT)\"\n"
     "\"$AGENTCTL\" \"$@\" activate \"$MANAGER_URL\" \"token:$TOKEN\" --ca-fingerprint "
     "\"$CA_FINGERPRINT\" \\\n"
-    "\t--retry-interval \"$RETRY_INTERVAL\" --max-retries \"$MAX_RETRIES\"\n"
+    "\t--retry-interval \"$RETRY_INTERVAL\" --max-retries \"$MAX_RETRIES\" ${POLICY:+\"$POLICY\"}\n"
     "rc=$?\n"
     "if [ \"$rc\" -eq 0 ]; then\n"
     "\techo \"vigil-deploy: activated\"\n"
@@ -130,15 +130,14 @@ static const char script_body[] =
 char *
 deploy_script(const struct mgr *m, const struct deploy_opts *o, char *err, size_t errsize)
 {
-	char token[DEPLOY_TOKEN_LEN + 1], auth[300], when[40];
+	char token[DEPLOY_TOKEN_LEN + 1], auth[300], when[40], polarg[40] = "";
+	struct policy *pol = NULL;
 	struct buf b;
 	char *out;
 	int ok;
 
-	if (o->policy != NULL && o->policy[0] && strcmp(o->policy, "Default") != 0) {
-		snprintf(err, errsize,
-		         "no policy named \"%.64s\": this manager has only the policy \"Default\" "
-		         "until named policies are built",
+	if (o->policy != NULL && o->policy[0] && (pol = policy_find(m, o->policy)) == NULL) {
+		snprintf(err, errsize, "no policy named \"%.64s\" (vigilctl policy list)",
 		         o->policy);
 		return NULL;
 	}
@@ -152,6 +151,9 @@ deploy_script(const struct mgr *m, const struct deploy_opts *o, char *err, size_
 		         "the retry interval is 1 to 3600 seconds and the retries 0 to 100");
 		return NULL;
 	}
+	/* by ID: a number needs no quoting and survives a rename */
+	if (pol != NULL)
+		snprintf(polarg, sizeof(polarg), "policyid:%lld", (long long)pol->id);
 	deploy_authority(m, auth, sizeof(auth));
 	if (deploy_token(m, token) < 0 || !deploy_safe(auth)) {
 		snprintf(err, errsize, "cannot derive the deployment token");
@@ -173,9 +175,10 @@ deploy_script(const struct mgr *m, const struct deploy_opts *o, char *err, size_
 	         "CA_FINGERPRINT='%s'\n"
 	         "TOKEN='%s'\n"
 	         "RETRY_INTERVAL=%lld\n"
-	         "MAX_RETRIES=%lld\n",
+	         "MAX_RETRIES=%lld\n"
+	         "POLICY='%s'\n",
 	         when, auth, m->ca.fingerprint, token, (long long)o->retry_interval,
-	         (long long)o->max_retries) >= 0 &&
+	         (long long)o->max_retries, polarg) >= 0 &&
 	     buf_puts(&b, script_body) >= 0;
 	OPENSSL_cleanse(token, sizeof(token));
 	out = ok ? strdup(buf_cstr(&b)) : NULL;

@@ -104,6 +104,16 @@ mgr_secrets(struct mgr *m)
 	return 0;
 }
 
+/* store_load_computers: a stored policy ID to its policy (Default if gone) */
+static struct policy *
+mgr_policy_of(void *ctx, int64_t id)
+{
+	struct mgr *m = ctx;
+	struct policy *p = policy_by_id(m, id);
+
+	return p ? p : policy_by_id(m, POLICY_DEFAULT_ID);
+}
+
 /* vigil-manager new-api-key | new-activation-token */
 static int
 mgr_rotate(struct mgr *m, const char *what)
@@ -319,7 +329,10 @@ main(int argc, char **argv)
 	registry_init(&m->reg);
 	deadline_init(&m->deadlines);
 	alerts_init(&m->alerts);
-	if (store_load_computers(&m->store, &m->reg) < 0)
+	policies_init(&m->pol);
+	if (policies_load(m, &errstr) < 0)
+		fatal("%s: %s", dbpath, errstr);
+	if (store_load_computers(&m->store, &m->reg, mgr_policy_of, m) < 0)
 		fatal("cannot load computers from %s", dbpath);
 	{
 		/* IDs of deleted computers are never given again */
@@ -388,6 +401,7 @@ main(int argc, char **argv)
 	lic_clear(&m->lic);
 	deadline_clear(&m->deadlines);
 	registry_clear(&m->reg);
+	policies_clear(&m->pol);
 	ca_close(&m->ca);
 	loop_clear(&m->loop);
 	free(m);

@@ -16,6 +16,7 @@
 #include "deadline.h"
 #include "license.h"
 #include "loop.h"
+#include "policy.h"
 #include "registry.h"
 #include "server.h"
 #include "store.h"
@@ -44,6 +45,7 @@ struct mgr {
 	struct deadline_heap deadlines;
 	struct alerts alerts;
 	struct licenses lic;
+	struct policies pol;
 	struct act_settings act;
 	struct ca ca;
 	struct server agent_srv;

@@ -30,6 +30,8 @@ enum computer_state {
 };
 
 struct alert;
+struct policy;
+struct policy_values;
 
 struct computer {
 	struct deadline_entry deadline; /* first: container_of by cast */
@@ -43,7 +45,8 @@ struct computer {
 	char *agent_version;
 	char *machine_id;
 	char machine_fpr[FPR_HEX_LEN + 1]; /* the agent's machine fingerprint at activation */
-	char *policy;
+	struct policy *pol;	   /* policy.c; NULL only for a damaged row: base values */
+	struct policy_values *ov; /* the computer's own settings, or NULL */
 	char *interfaces_json; /* the agent's last report, as a JSON array */
 	char last_ip[64];
 	enum computer_state state;

@@ -49,6 +49,12 @@ pr_printable(const char *str, int multiline)
 	return 1;
 }
 
+int
+proto_text_ok(const char *s)
+{
+	return pr_printable(s, 0);
+}
+
 /* String field copied into out (size outsize), checked; multiline allows CR/LF. */
 static int
 pr_str_ml(json_t *obj, const char *name, char *out, size_t outsize, int required, int multiline,
@@ -261,7 +267,8 @@ pr_activation(const char *body, size_t len, struct activation_req *out, int with
 		return -1;
 	if ((with_token &&
 	     pr_str(root, "token", out->token, sizeof(out->token), 1, err, errsize) < 0) ||
-	    pr_str_ml(root, "csr", out->csr, sizeof(out->csr), 1, 1, err, errsize) < 0)
+	    pr_str_ml(root, "csr", out->csr, sizeof(out->csr), 1, 1, err, errsize) < 0 ||
+	    pr_str(root, "policy", out->policy, sizeof(out->policy), 0, err, errsize) < 0)
 		goto out;
 	host = json_object_get(root, "host");
 	if (!json_is_object(host)) {

@@ -30,8 +30,11 @@ struct host_facts {
 	char *interfaces_json; /* normalised JSON array, NULL when a heartbeat omits it; caller frees */
 };
 
+#define PROTO_MAX_POLICY 128
+
 struct activation_req {
 	char token[PROTO_MAX_TOKEN + 1];
+	char policy[PROTO_MAX_POLICY + 1]; /* a policy name or ID, "" for the default */
 	char csr[PROTO_MAX_CSR + 1];
 	struct host_facts host;
 };
@@ -53,5 +56,7 @@ int proto_parse_reactivation(const char *body, size_t len, struct activation_req
 int proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, char *err,
 			  size_t errsize);
 void proto_host_facts_clear(struct host_facts *h);
+/* 1 when s (UTF-8) has no control characters or bidirectional overrides. */
+int proto_text_ok(const char *s);
 
 #endif

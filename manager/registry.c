@@ -37,7 +37,7 @@ computer_free(struct computer *c)
 	free(c->platform);
 	free(c->agent_version);
 	free(c->machine_id);
-	free(c->policy);
+	free(c->ov);
 	free(c->interfaces_json);
 	free(c->failure);
 	free(c->inventory_id);
@@ -79,7 +79,7 @@ registry_new_computer(struct registry *r)
 	c->deadline.heap_idx = DEADLINE_NONE;
 	if (computer_set_str(&c->hostname, "") < 0 || computer_set_str(&c->description, "") < 0 ||
 	    computer_set_str(&c->platform, "") < 0 || computer_set_str(&c->agent_version, "") < 0 ||
-	    computer_set_str(&c->machine_id, "") < 0 || computer_set_str(&c->policy, "Default") < 0 ||
+	    computer_set_str(&c->machine_id, "") < 0 ||
 	    computer_set_str(&c->interfaces_json, "[]") < 0 || computer_set_str(&c->failure, "") < 0 ||
 	    computer_set_str(&c->inventory_id, "") < 0) {
 		computer_free(c);

@@ -11,16 +11,18 @@
 #include "license.h"
 #include "log.h"
 #include "mgr.h"
+#include "policy.h"
 #include "proto.h"
 #include "util.h"
 
 int64_t
 status_window_ms(const struct mgr *m, const struct computer *c)
 {
-	/* one default policy until policies arrive (issue 4) */
-	if (m->cfg.missed_heartbeats_allowed == MISSED_UNLIMITED)
+	int64_t missed = policy_value(m, c, PS_MISSED_HEARTBEATS);
+
+	if (missed == MISSED_UNLIMITED)
 		return -1;
-	return m->cfg.heartbeat_interval * 1000 * (m->cfg.missed_heartbeats_allowed + 1);
+	return policy_value(m, c, PS_HEARTBEAT_INTERVAL) * 1000 * (missed + 1);
 }
 
 static void
@@ -30,7 +32,7 @@ status_schedule(struct mgr *m, struct computer *c, int64_t from_mono)
 
 	/* a stopped VM is not offline unless the policy asks for it */
 	if (w < 0 || c->state != COMPUTER_ACTIVATED ||
-	    (c->power_stopped && !m->cfg.offline_errors_for_stopped_vms)) {
+	    (c->power_stopped && !policy_value(m, c, PS_OFFLINE_STOPPED_VMS))) {
 		deadline_remove(&m->deadlines, &c->deadline);
 		return;
 	}
@@ -111,6 +113,29 @@ status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *
 	}
 	store_mark_contact(&m->store, c);
 	status_schedule(m, c, now_mono);
+}
+
+void
+status_config_changed(struct mgr *m, struct computer *c)
+{
+	/*
+	 * The window may have changed: the deadline follows from the last
+	 * contact, so a shorter window can make the computer offline at the
+	 * next tick, and "unlimited" removes the deadline.
+	 */
+	if (c->state == COMPUTER_ACTIVATED && !c->offline)
+		status_schedule(m, c, c->last_contact_mono);
+	/* a VM now allowed to be silent while stopped is not offline */
+	if (c->offline && c->power_stopped && !policy_value(m, c, PS_OFFLINE_STOPPED_VMS)) {
+		c->offline = 0;
+		store_mark_row(&m->store, c);
+		alert_clear(m, &alert_computer_offline, c);
+	}
+	if (c->offline && status_window_ms(m, c) < 0) {
+		c->offline = 0;
+		store_mark_row(&m->store, c);
+		alert_clear(m, &alert_computer_offline, c);
+	}
 }
 
 void
@@ -198,7 +223,7 @@ status_power(struct mgr *m, struct computer *c, int stopped, const char *by)
 	if (held != lic_holds_seat(c))
 		lic_seat_change(m, c, held ? -1 : +1);
 	if (stopped) {
-		c->offline = c->offline && m->cfg.offline_errors_for_stopped_vms;
+		c->offline = c->offline && policy_value(m, c, PS_OFFLINE_STOPPED_VMS);
 		if (!c->offline)
 			alert_clear(m, &alert_computer_offline, c);
 	}
@@ -218,9 +243,11 @@ status_go_offline(struct mgr *m, struct computer *c, int64_t now_mono)
 	store_mark_row(&m->store, c);
 	fmt_time_ms(c->last_contact_ms, last, sizeof(last));
 	snprintf(msg, sizeof(msg),
-		 "no heartbeat for %lld s (last contact %s; policy: every %lld s, %lld may be missed)",
-		 (long long)silent_s, last, (long long)m->cfg.heartbeat_interval,
-		 (long long)m->cfg.missed_heartbeats_allowed);
+		 "no heartbeat for %lld s (last contact %s; policy %s: every %lld s, %lld may be "
+		 "missed)",
+		 (long long)silent_s, last, c->pol ? c->pol->name : "(none)",
+		 (long long)policy_value(m, c, PS_HEARTBEAT_INTERVAL),
+		 (long long)policy_value(m, c, PS_MISSED_HEARTBEATS));
 	event_record(m, EV_OFFLINE, c, "%s", msg);
 	alert_raise(m, &alert_computer_offline, c, msg);
 }

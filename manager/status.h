@@ -33,6 +33,12 @@ void status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64
 void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
 		      const char *peer_ip, int64_t now_wall, int64_t now_mono);
 /*
+ * c's effective configuration changed (its policy, an ancestor, its
+ * overrides): the offline deadline follows the new window at once; the
+ * agent gets the configuration at its next contact (the fingerprint differs).
+ */
+void status_config_changed(struct mgr *m, struct computer *c);
+/*
  * Deactivates c: its certificate stops working at once (heartbeats are
  * refused with 770), its deadline and offline alert go, event 708 records
  * who did it ("<by> <from>").

@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "alerts.h"
 #include "log.h"
 #include "mgr.h"
+#include "policy.h"
 #include "registry.h"
 #include "util.h"
 
@@ -22,15 +25,16 @@ static const char sql_contact[] =
 	"UPDATE computers SET last_contact_ms = ?, last_ip = ? WHERE id = ?";
 static const char sql_row[] =
 	"UPDATE computers SET hostname = ?, description = ?, platform = ?, agent_version = ?, "
-	"machine_id = ?, policy = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
+	"machine_id = ?, policy_id = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
 	"last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ?, power = ?, "
-	"failure = ?, activated_ms = ?, machine_fingerprint = ?, inventory_id = ? WHERE id = ?";
+	"failure = ?, activated_ms = ?, machine_fingerprint = ?, inventory_id = ?, overrides = ? "
+	"WHERE id = ?";
 static const char sql_insert[] =
 	"INSERT INTO computers (id, guid, hostname, description, platform, agent_version, "
-	"machine_id, policy, cert_serial, cert_not_after_ms, state, offline, created_ms, "
+	"machine_id, policy_id, cert_serial, cert_not_after_ms, state, offline, created_ms, "
 	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms, power, failure, "
-	"machine_fingerprint, inventory_id) "
-	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	"machine_fingerprint, inventory_id, overrides) "
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_event[] =
 	"INSERT INTO events (id, time_ms, event_id, computer_id, target, description) "
 	"VALUES (?, ?, ?, ?, ?, ?)";
@@ -122,18 +126,57 @@ col_str(struct store *s, struct db_stmt *st, int col)
 	return v ? v : "";
 }
 
+/* c's overrides as stored: a JSON object, "{}" when none; malloc'd */
+static char *
+store_overrides_text(const struct computer *c)
+{
+	json_t *o = policy_values_json(c->ov);
+	char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(o);
+	return t;
+}
+
+static int
+store_overrides_load(struct computer *c, const char *text)
+{
+	struct policy_values pv;
+	json_error_t je;
+	json_t *o;
+	char err[256];
+
+	if (strcmp(text, "{}") == 0 || text[0] == '\0')
+		return 0;
+	o = json_loads(text, 0, &je);
+	if (o == NULL || policy_values_parse(o, &pv, NULL, err, sizeof(err)) < 0) {
+		log_warn("store: computer %lld has unreadable setting overrides; ignored",
+			 (long long)c->id);
+		json_decref(o);
+		return 0;
+	}
+	json_decref(o);
+	if (pv.set == 0)
+		return 0;
+	c->ov = malloc(sizeof(*c->ov));
+	if (c->ov == NULL)
+		return -1;
+	*c->ov = pv;
+	return 0;
+}
+
 int
-store_load_computers(struct store *s, struct registry *r)
+store_load_computers(struct store *s, struct registry *r,
+		     struct policy *(*pol_of)(void *ctx, int64_t id), void *ctx)
 {
 	struct db_stmt *st;
 	int rc, ret = -1;
 
 	st = D(s)->prepare(s->h.db,
 			   "SELECT id, guid, hostname, description, platform, agent_version, "
-			   "machine_id, policy, cert_serial, cert_not_after_ms, state, offline, "
+			   "machine_id, policy_id, cert_serial, cert_not_after_ms, state, offline, "
 			   "created_ms, activated_ms, last_contact_ms, last_ip, interfaces, "
-			   "clock_offset_ms, power, failure, machine_fingerprint, inventory_id FROM computers "
-			   "ORDER BY id");
+			   "clock_offset_ms, power, failure, machine_fingerprint, inventory_id, overrides "
+			   "FROM computers ORDER BY id");
 	if (st == NULL)
 		return -1;
 	while ((rc = D(s)->step(st)) == 1) {
@@ -147,13 +190,15 @@ store_load_computers(struct store *s, struct registry *r)
 		    computer_set_str(&c->platform, col_str(s, st, 4)) < 0 ||
 		    computer_set_str(&c->agent_version, col_str(s, st, 5)) < 0 ||
 		    computer_set_str(&c->machine_id, col_str(s, st, 6)) < 0 ||
-		    computer_set_str(&c->policy, col_str(s, st, 7)) < 0 ||
 		    computer_set_str(&c->interfaces_json, col_str(s, st, 16)) < 0 ||
 		    computer_set_str(&c->failure, col_str(s, st, 19)) < 0 ||
-		    computer_set_str(&c->inventory_id, col_str(s, st, 21)) < 0) {
+		    computer_set_str(&c->inventory_id, col_str(s, st, 21)) < 0 ||
+		    store_overrides_load(c, col_str(s, st, 22)) < 0) {
 			computer_free(c);
 			goto out;
 		}
+		/* an unknown policy ID (a damaged row) falls back to the base values */
+		c->pol = pol_of ? pol_of(ctx, D(s)->col_int(st, 7)) : NULL;
 		str_copy(c->cert_serial, col_str(s, st, 8), sizeof(c->cert_serial));
 		c->cert_not_after_ms = D(s)->col_int(st, 9);
 		c->state = state_parse(col_str(s, st, 10));
@@ -225,14 +270,15 @@ out:
 static int
 store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
 {
-	int e = 0;
+	char *ov = store_overrides_text(c);
+	int e = ov == NULL;
 
 	e |= D(s)->bind_text(st, 1, c->hostname);
 	e |= D(s)->bind_text(st, 2, c->description);
 	e |= D(s)->bind_text(st, 3, c->platform);
 	e |= D(s)->bind_text(st, 4, c->agent_version);
 	e |= D(s)->bind_text(st, 5, c->machine_id);
-	e |= D(s)->bind_text(st, 6, c->policy);
+	e |= D(s)->bind_int(st, 6, c->pol ? c->pol->id : POLICY_DEFAULT_ID);
 	e |= D(s)->bind_text(st, 7, c->cert_serial);
 	e |= D(s)->bind_int(st, 8, c->cert_not_after_ms);
 	e |= D(s)->bind_text(st, 9, state_name(c->state));
@@ -246,7 +292,9 @@ store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
 	e |= D(s)->bind_int(st, 17, c->activated_ms);
 	e |= D(s)->bind_text(st, 18, c->machine_fpr);
 	e |= D(s)->bind_text(st, 19, c->inventory_id);
-	e |= D(s)->bind_int(st, 20, c->id);
+	e |= D(s)->bind_text(st, 20, ov ? ov : "{}");
+	e |= D(s)->bind_int(st, 21, c->id);
+	free(ov);
 	return e ? -1 : 0;
 }
 
@@ -254,10 +302,13 @@ int
 store_computer_insert(struct store *s, struct computer *c)
 {
 	struct db_stmt *st = s->st_insert;
-	int e = 0;
+	char *ov;
+	int e;
 
 	if (store_flush(s, 0) < 0)
 		return -1;
+	ov = store_overrides_text(c);
+	e = ov == NULL;
 	e |= D(s)->bind_int(st, 1, c->id);
 	e |= D(s)->bind_text(st, 2, c->guid);
 	e |= D(s)->bind_text(st, 3, c->hostname);
@@ -265,7 +316,7 @@ store_computer_insert(struct store *s, struct computer *c)
 	e |= D(s)->bind_text(st, 5, c->platform);
 	e |= D(s)->bind_text(st, 6, c->agent_version);
 	e |= D(s)->bind_text(st, 7, c->machine_id);
-	e |= D(s)->bind_text(st, 8, c->policy);
+	e |= D(s)->bind_int(st, 8, c->pol ? c->pol->id : POLICY_DEFAULT_ID);
 	e |= D(s)->bind_text(st, 9, c->cert_serial);
 	e |= D(s)->bind_int(st, 10, c->cert_not_after_ms);
 	e |= D(s)->bind_text(st, 11, state_name(c->state));
@@ -280,9 +331,11 @@ store_computer_insert(struct store *s, struct computer *c)
 	e |= D(s)->bind_text(st, 20, c->failure);
 	e |= D(s)->bind_text(st, 21, c->machine_fpr);
 	e |= D(s)->bind_text(st, 22, c->inventory_id);
+	e |= D(s)->bind_text(st, 23, ov ? ov : "{}");
 	if (e == 0)
 		e = D(s)->step(st) < 0;
 	D(s)->reset(st);
+	free(ov);
 	return e ? -1 : 0;
 }
 
@@ -772,4 +825,60 @@ store_setting_set(struct store *s, const char *name, const char *value)
 	err |= D(s)->step(st) < 0;
 	D(s)->finalize(st);
 	return err ? -1 : 0;
+}
+
+int
+store_load_policies(struct store *s, int (*cb)(void *ctx, const struct policy_row *row), void *ctx)
+{
+	struct db_stmt *st = D(s)->prepare(s->h.db, "SELECT id, name, description, parent_id, "
+						    "settings, created_ms, changed_ms FROM policies "
+						    "ORDER BY id");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = D(s)->step(st)) == 1) {
+		struct policy_row row;
+		row.id = D(s)->col_int(st, 0);
+		row.name = col_str(s, st, 1);
+		row.description = col_str(s, st, 2);
+		row.parent_id = D(s)->col_text(st, 3) ? D(s)->col_int(st, 3) : 0;
+		row.settings = col_str(s, st, 4);
+		row.created_ms = D(s)->col_int(st, 5);
+		row.changed_ms = D(s)->col_int(st, 6);
+		if (cb(ctx, &row) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	D(s)->finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_policy_write(struct store *s, const struct policy_row *row, int insert)
+{
+	struct db_stmt *st = D(s)->prepare(
+		s->h.db, insert ? "INSERT INTO policies (name, description, parent_id, settings, "
+				  "created_ms, changed_ms, id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+				: "UPDATE policies SET name = ?, description = ?, parent_id = ?, "
+				  "settings = ?, created_ms = ?, changed_ms = ? WHERE id = ?");
+	int e = 0;
+
+	if (st == NULL)
+		return -1;
+	e |= D(s)->bind_text(st, 1, row->name);
+	e |= D(s)->bind_text(st, 2, row->description);
+	if (row->parent_id)
+		e |= D(s)->bind_int(st, 3, row->parent_id);
+	else
+		e |= D(s)->bind_text(st, 3, NULL);
+	e |= D(s)->bind_text(st, 4, row->settings);
+	e |= D(s)->bind_int(st, 5, row->created_ms);
+	e |= D(s)->bind_int(st, 6, row->changed_ms);
+	e |= D(s)->bind_int(st, 7, row->id);
+	if (e == 0)
+		e = D(s)->step(st) < 0;
+	D(s)->finalize(st);
+	return e ? -1 : 0;
 }

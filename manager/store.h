@@ -62,7 +62,10 @@ struct alert_row {
 
 int store_open(struct store *s, const char *path, const char **errstr_r);
 void store_close(struct store *s);
-int store_load_computers(struct store *s, struct registry *r);
+struct policy;
+/* pol_of maps a stored policy ID to its policy (NULL: the base values). */
+int store_load_computers(struct store *s, struct registry *r,
+			 struct policy *(*pol_of)(void *ctx, int64_t id), void *ctx);
 int store_load_alerts(struct store *s, struct mgr *m);
 /* Writes c's row now, with everything pending (durable when it returns 0). */
 int store_computer_write(struct store *s, struct computer *c);
@@ -103,6 +106,16 @@ int store_certs_prune(struct store *s, int64_t now);
  */
 int store_computer_delete(struct store *s, const struct computer *c, const char *revoke_reason,
 			  int64_t id_floor);
+/* A policy as stored; the strings live only during a call. */
+struct policy_row {
+	int64_t id, parent_id, created_ms, changed_ms; /* parent_id 0: none */
+	const char *name, *description, *settings;
+};
+
+int store_load_policies(struct store *s, int (*cb)(void *ctx, const struct policy_row *row),
+			void *ctx);
+/* Inserts (insert) or updates the policy row; durable when it returns 0. */
+int store_policy_write(struct store *s, const struct policy_row *row, int insert);
 int store_setting_get(struct store *s, const char *name, char *out, size_t outsize);
 int store_setting_set(struct store *s, const char *name, const char *value);
 

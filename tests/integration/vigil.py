@@ -115,13 +115,16 @@ class Manager:
             ctx.load_cert_chain(cert, key)
         return ctx
 
-    def api(self, path, key=None, headers=None, method="GET"):
+    def api(self, path, key=None, headers=None, method="GET", body=None):
         conn = http.client.HTTPSConnection("127.0.0.1", self.api_port, context=self.ssl_context(), timeout=10)
         h = {"api-secret-key": key if key is not None else self.api_key, "api-version": "v1"}
         if headers:
             h.update(headers)
         h = {k: v for k, v in h.items() if v is not None}
-        conn.request(method, path, headers=h)
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=body, headers=h)
         r = conn.getresponse()
         body = r.read().decode()
         conn.close()

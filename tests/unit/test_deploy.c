@@ -26,6 +26,12 @@ mgr_fixture(void)
 	str_copy(m->ca.fingerprint, "aa", sizeof(m->ca.fingerprint));
 	str_copy(m->cfg.public_address, "vigil.example.com", sizeof(m->cfg.public_address));
 	m->agent_srv.port = 4120;
+	/* the Default policy, as policies_load() finds it in a new database */
+	m->pol.list = calloc(1, sizeof(*m->pol.list));
+	assert_non_null(m->pol.list);
+	m->pol.list->id = POLICY_DEFAULT_ID;
+	m->pol.list->name = strdup("Default");
+	m->pol.n = 1;
 	return m;
 }
 
@@ -33,6 +39,8 @@ static void
 mgr_fixture_free(struct mgr *m)
 {
 	EVP_PKEY_free(m->ca.key);
+	free(m->pol.list->name);
+	free(m->pol.list);
 	free(m);
 }
 
@@ -79,7 +87,7 @@ test_script_carries_url_pin_token_and_retries(void **state)
 	assert_int_equal(strncmp(s, "#!/bin/sh\n", 10), 0);
 	assert_non_null(strstr(s, "MANAGER_URL='https://vigil.example.com:4120/'\n"));
 	assert_non_null(strstr(s, "CA_FINGERPRINT='aa'\n"));
-	assert_non_null(strstr(s, "RETRY_INTERVAL=60\nMAX_RETRIES=5\n"));
+	assert_non_null(strstr(s, "RETRY_INTERVAL=60\nMAX_RETRIES=5\nPOLICY=''\n"));
 	assert_int_equal(deploy_token(m, tok), 0);
 	snprintf(line, sizeof(line), "TOKEN='%s'\n", tok);
 	assert_non_null(strstr(s, line));
@@ -105,6 +113,8 @@ test_script_refuses_bad_options(void **state)
 
 	s = deploy_script(m, &o, err, sizeof(err));
 	assert_non_null(s);
+	/* by ID, which needs no quoting */
+	assert_non_null(strstr(s, "POLICY='policyid:1'\n"));
 	free(s);
 	o.policy = "Web servers";
 	assert_null(deploy_script(m, &o, err, sizeof(err)));

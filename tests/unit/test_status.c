@@ -40,6 +40,8 @@ setup(void **state)
 	registry_init(&f->m.reg);
 	deadline_init(&f->m.deadlines);
 	alerts_init(&f->m.alerts);
+	policies_init(&f->m.pol);
+	assert_int_equal(policies_load(&f->m, &err), 0);
 	*state = f;
 	return 0;
 }
@@ -57,6 +59,7 @@ teardown(void **state)
 	alerts_clear(&f->m.alerts);
 	deadline_clear(&f->m.deadlines);
 	registry_clear(&f->m.reg);
+	policies_clear(&f->m.pol);
 	for (i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
 		unlink(p);
@@ -73,6 +76,7 @@ add_computer(struct mgr *m, const char *name, int64_t t0)
 
 	snprintf(c->guid, sizeof(c->guid), "00000000-0000-4000-8000-%012lld", (long long)c->id);
 	computer_set_str(&c->hostname, name);
+	c->pol = policy_by_id(m, POLICY_DEFAULT_ID);
 	assert_int_equal(registry_add(&m->reg, c), 0);
 	status_activated(m, c, 1000, t0);
 	return c;
@@ -177,9 +181,17 @@ test_unlimited_never_offline(void **state)
 {
 	struct fixture *f = *state;
 	struct mgr *m = &f->m;
+	struct policy_values pv;
 	struct computer *c;
+	char err[256];
 
-	m->cfg.missed_heartbeats_allowed = MISSED_UNLIMITED;
+	/* through the Default policy, as vigilctl policy set would */
+	memset(&pv, 0, sizeof(pv));
+	pv.set = 1u << PS_MISSED_HEARTBEATS;
+	pv.v[PS_MISSED_HEARTBEATS] = MISSED_UNLIMITED;
+	assert_int_equal(policy_update(m, policy_by_id(m, POLICY_DEFAULT_ID), &pv, 0, -1, NULL,
+				       "test", err, sizeof(err)),
+			 0);
 	c = add_computer(m, "laptop", 0);
 	assert_int_equal(status_window_ms(m, c), -1);
 	assert_int_equal(status_next_deadline(m), -1);

@@ -111,7 +111,7 @@ test_schema_and_computers_survive_reopen(void **state)
 
 	assert_int_equal(store_open(&s, f->db, &err), 0);
 	registry_init(&r2);
-	assert_int_equal(store_load_computers(&s, &r2), 0);
+	assert_int_equal(store_load_computers(&s, &r2, NULL, NULL), 0);
 	assert_int_equal(r2.n, 1);
 	c = registry_by_guid(&r2, "11111111-1111-4111-8111-111111111111");
 	assert_non_null(c);
@@ -232,7 +232,7 @@ test_delete_and_revocations(void **state)
 
 	assert_int_equal(store_open(&s, f->db, &err), 0);
 	registry_init(&r2);
-	assert_int_equal(store_load_computers(&s, &r2), 0);
+	assert_int_equal(store_load_computers(&s, &r2, NULL, NULL), 0);
 	assert_int_equal(r2.n, 1);
 	assert_string_equal(r2.byid[0]->machine_fpr, "ab");
 	store_close(&s);
