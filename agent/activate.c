@@ -174,6 +174,8 @@ activate_run(struct agent_state *st, const struct activate_opts *o,
 		goto out;
 	}
 	json_object_set_new(host, "description", json_string(o->description));
+	if (o->agent_port > 0)
+		json_object_set_new(host, "agent_port", json_integer(o->agent_port));
 	req = json_pack("{s:s, s:s, s:O}", "token", o->token, "csr", csr, "host", host);
 	if (req != NULL && o->policy != NULL && o->policy[0])
 		json_object_set_new(req, "policy", json_string(o->policy));
@@ -212,7 +214,8 @@ activate_run(struct agent_state *st, const struct activate_opts *o,
 		snprintf(err, errsize, "the manager's answer is not JSON");
 		goto out;
 	}
-	/* 4. keep the identity */
+	/* 4. keep the identity; the manager now knows the agent port too */
+	st->reported_port = o->agent_port;
 	if (act_keep(st, resp, key, keypem, o->url, o->hostname, o->description, fpr, err,
 		     errsize) < 0)
 		goto out;

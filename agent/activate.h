@@ -17,6 +17,7 @@ struct activate_opts {
 	const char *hostname;	 /* "" or override */
 	const char *description;
 	const char *policy;	    /* a policy name or ID, or "" for the manager's choice */
+	int agent_port;		    /* the daemon's agent port, 0 when unknown */
 	const char *ca_fingerprint; /* pinned, or NULL */
 	int assume_yes;		    /* trust the shown fingerprint without asking */
 	int64_t clock_offset_ms;

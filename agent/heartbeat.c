@@ -60,21 +60,47 @@ hb_fail(struct hb_status *hs, enum client_stage stage, long http, const char *ms
 }
 
 int
-hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
+hb_apply_config(struct agent_state *st, const json_t *msg)
 {
-	struct client_result r;
-	struct sysinfo si;
-	json_t *req, *resp = NULL, *cfg;
-	json_error_t je;
-	char *body = NULL, code[64], msg[600];
-	int ret = -1;
+	json_int_t iv = json_integer_value(json_object_get(msg, "heartbeat_interval"));
+	const char *fpr = json_string_value(json_object_get(msg, "config_fingerprint"));
+	json_t *cfg = json_object_get(msg, "config");
+	int changed = 0;
 
-	hs->last_attempt_ms = now_ms();
-	hs->last_code[0] = '\0';
-	client_result_init(&r);
-	req = json_object();
-	if (req == NULL || hostinfo_fill(req, st->hostname, hs->clock_offset_ms, st->dir) < 0)
-		goto oom;
+	if (iv >= 1 && iv <= 86400 && iv != st->heartbeat_interval) {
+		st->heartbeat_interval = iv;
+		changed = 1;
+	}
+	if (json_is_object(cfg) && fpr != NULL && strlen(fpr) < sizeof(st->config_fingerprint)) {
+		json_decref(st->config);
+		st->config = json_incref(cfg);
+		str_copy(st->config_fingerprint, fpr, sizeof(st->config_fingerprint));
+		changed = 1;
+		log_info("new configuration from the manager (%s)", fpr);
+	}
+	if (changed && agent_state_save(st) < 0)
+		log_warn("cannot write agent.json; the new configuration holds until a restart");
+	return changed;
+}
+
+const char *
+hb_direction(const struct agent_state *st)
+{
+	const char *d = json_string_value(json_object_get(st->config, "communication_direction"));
+
+	return d ? d : "bidirectional";
+}
+
+json_t *
+hb_request_json(const struct agent_state *st, const struct hb_status *hs)
+{
+	struct sysinfo si;
+	json_t *req = json_object();
+
+	if (req == NULL || hostinfo_fill(req, st->hostname, hs->clock_offset_ms, st->dir) < 0) {
+		json_decref(req);
+		return NULL;
+	}
 	if (sysinfo(&si) == 0)
 		json_object_set_new(req, "uptime_s", json_integer(si.uptime));
 	json_object_set_new(req, "config_fingerprint", json_string(st->config_fingerprint));
@@ -82,6 +108,26 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
 	json_object_set_new(req, "last_error",
 			    json_string(hs->last_ok || hs->failures == 0 ? "" : hs->last_message));
 	json_object_set_new(req, "events", json_array());
+	if (hs->listen_port > 0)
+		json_object_set_new(req, "agent_port", json_integer(hs->listen_port));
+	return req;
+}
+
+int
+hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
+{
+	struct client_result r;
+	json_t *req, *resp = NULL;
+	json_error_t je;
+	char *body = NULL, code[64], msg[600];
+	int ret = -1;
+
+	hs->last_attempt_ms = now_ms();
+	hs->last_code[0] = '\0';
+	client_result_init(&r);
+	req = hb_request_json(st, hs);
+	if (req == NULL)
+		goto oom;
 	body = json_dumps(req, JSON_COMPACT);
 	if (body == NULL)
 		goto oom;
@@ -112,26 +158,14 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
 		goto out;
 	}
 	{
-		json_int_t iv = json_integer_value(json_object_get(resp, "heartbeat_interval"));
 		const char *s = json_string_value(json_object_get(resp, "status"));
-		const char *fpr = json_string_value(json_object_get(resp, "config_fingerprint"));
-		int changed = 0;
 
-		if (iv >= 1 && iv <= 86400 && iv != st->heartbeat_interval) {
-			st->heartbeat_interval = iv;
-			changed = 1;
-		}
-		cfg = json_object_get(resp, "config");
-		if (json_is_object(cfg) && fpr != NULL) {
-			json_decref(st->config);
-			st->config = json_incref(cfg);
-			str_copy(st->config_fingerprint, fpr, sizeof(st->config_fingerprint));
-			changed = 1;
-			log_info("new configuration from the manager (%s)", fpr);
-		}
-		if (changed)
-			agent_state_save(st);
+		hb_apply_config(st, resp);
 		str_copy(hs->manager_status, s ? s : "", sizeof(hs->manager_status));
+	}
+	if (hs->listen_port != st->reported_port) {
+		st->reported_port = hs->listen_port;
+		agent_state_save(st);
 	}
 	hs->last_ok = 1;
 	hs->last_stage = CL_OK;

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "client.h"
 #include "state.h"
 
@@ -22,6 +24,7 @@ struct hb_status {
 	int failures; /* consecutive */
 	char manager_status[64];
 	int64_t clock_offset_ms; /* test option: shifts the reported clock */
+	int listen_port;	 /* the agent port (listener.h) when open, else 0 */
 };
 
 /* ms until the next heartbeat after a success: interval +-10%. */
@@ -34,6 +37,16 @@ int64_t hb_backoff_ms(int failures, int64_t interval_s, uint64_t rnd);
  * deactivation) and hs.  Returns 0 on success.
  */
 int hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs);
+/*
+ * Takes heartbeat_interval, config and config_fingerprint from a message of
+ * the manager (a heartbeat answer, or a push on the agent port) and saves
+ * agent.json when they changed.  1 when something changed.
+ */
+int hb_apply_config(struct agent_state *st, const json_t *msg);
+/* The communication direction of the configuration: "bidirectional" until told. */
+const char *hb_direction(const struct agent_state *st);
+/* The body of a heartbeat (also the answer to the manager's hostinfo); caller owns it. */
+json_t *hb_request_json(const struct agent_state *st, const struct hb_status *hs);
 /* Points the client at the identity files of st. */
 int hb_client_setup(struct agent_state *st, struct http_client *cl);
 

@@ -2,8 +2,9 @@
  * vigil-agent: the agent daemon.  Heartbeats to its manager on the
  * interval the manager sets (with jitter), backs off with jitter while the
  * manager cannot be reached, and answers vigil-agentctl on its control
- * socket.  Protection modules, the event queue and the 4118 channel come
- * with later issues.
+ * socket and, unless the policy says agent-initiated, the manager on the
+ * agent port (listener.h).  In manager-initiated mode it never calls the
+ * manager: it only answers.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +25,7 @@
 #include "ctl.h"
 #include "heartbeat.h"
 #include "hostinfo.h"
+#include "listener.h"
 #include "log.h"
 #include "retry.h"
 #include "state.h"
@@ -50,7 +52,50 @@ struct agent {
 	char retry_result[600]; /* the outcome of the last retry, for status */
 	int64_t started_ms;
 	char load_error[256];
+	struct agent_listener lis;
+	char listen_addr[64];
+	int listen_port;     /* configured; 0 picks one (tests) */
+	int inbound_blocked; /* test aid: vigil-agentctl block-inbound */
+	char listen_error[256];
 };
+
+/* The agent port is open when activated and the policy lets the manager call. */
+static void
+agent_listener_sync(struct agent *a)
+{
+	int want = a->st.activated && !a->st.deactivated && !a->inbound_blocked &&
+		   strcmp(hb_direction(&a->st), "agent-initiated") != 0;
+
+	if (want && a->lis.fd < 0) {
+		if (listener_open(&a->lis, &a->st, a->listen_addr, a->listen_port, a->listen_error,
+				  sizeof(a->listen_error)) < 0) {
+			log_error("agent port: %s", a->listen_error);
+		} else {
+			a->listen_error[0] = '\0';
+			log_info("agent port: listening on %s port %d for the manager", a->listen_addr,
+				 a->lis.port);
+		}
+	} else if (!want && a->lis.fd >= 0) {
+		log_info("agent port: closed (%s)", a->inbound_blocked ? "blocked for a test"
+						    : !a->st.activated || a->st.deactivated
+							    ? "not activated"
+							    : "the policy says agent-initiated");
+		listener_close(&a->lis);
+	}
+	a->hs.listen_port = a->lis.fd >= 0 ? a->lis.port : 0;
+}
+
+/*
+ * manager-initiated: the manager polls and the agent never calls in, except
+ * to tell the manager a port it does not know yet (the first start after
+ * activation, a new --listen-port): without it the manager could not poll.
+ */
+static int
+agent_calls_in(const struct agent *a)
+{
+	return strcmp(hb_direction(&a->st), "manager-initiated") != 0 ||
+	       (a->lis.fd >= 0 && a->lis.port != a->st.reported_port);
+}
 
 static void
 agent_reload(struct agent *a)
@@ -78,7 +123,12 @@ agent_reload(struct agent *a)
 		log_info("activation pending: %lld attempts left, next in about %lld s",
 			 (long long)a->pa.attempts_left,
 			 (long long)((a->pa.next_at_ms - now_ms()) / 1000));
-	if (a->st.activated && !a->st.deactivated) {
+	agent_listener_sync(a);
+	if (a->st.activated && !a->st.deactivated && !agent_calls_in(a)) {
+		a->next_hb_mono = -1;
+		log_info("activated as %s with manager %s; manager-initiated: waiting for its calls",
+			 a->st.guid, a->st.manager_url);
+	} else if (a->st.activated && !a->st.deactivated) {
 		a->next_hb_mono = mono_ms(); /* first heartbeat at once */
 		log_info("activated as %s with manager %s; heartbeat every %lld s", a->st.guid,
 			 a->st.manager_url, (long long)a->st.heartbeat_interval);
@@ -138,6 +188,74 @@ agent_heartbeat(struct agent *a)
 				 a->hs.failures, (long long)delay);
 	}
 	a->next_hb_mono = a->st.deactivated ? -1 : mono_ms() + delay;
+	/* the answer may have changed the direction */
+	agent_listener_sync(a);
+	if (!agent_calls_in(a))
+		a->next_hb_mono = -1;
+}
+
+/*
+ * The manager on the agent port (listener.h):
+ *   GET  /agent/v1/hostinfo   what a heartbeat carries (check status, manager-initiated polls)
+ *   POST /agent/v1/config     a new configuration (send policy)
+ *   POST /agent/v1/heartbeat  heartbeat now (answered 202; sent right after)
+ *   POST /agent/v1/deactivate the manager deactivated this computer
+ */
+static void
+agent_port_handler(void *ctx, const char *method, const char *path, const char *body,
+		   size_t len, int *status, json_t **reply)
+{
+	struct agent *a = ctx;
+	json_error_t je;
+	json_t *msg = NULL;
+
+	*status = 200;
+	if (strcmp(path, "/agent/v1/hostinfo") == 0 && strcmp(method, "GET") == 0) {
+		*reply = hb_request_json(&a->st, &a->hs);
+		if (*reply == NULL)
+			*status = 500;
+		return;
+	}
+	if (strcmp(method, "POST") != 0 ||
+	    (strcmp(path, "/agent/v1/config") != 0 && strcmp(path, "/agent/v1/heartbeat") != 0 &&
+	     strcmp(path, "/agent/v1/deactivate") != 0)) {
+		*status = 404;
+		*reply = json_pack("{s:{s:s, s:s}}", "error", "code", "not_found", "message",
+				   "no such command on the agent port");
+		return;
+	}
+	if (len > 0 && (msg = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		*status = 400;
+		*reply = json_pack("{s:{s:s, s:s}}", "error", "code", "bad_request", "message",
+				   je.text);
+		return;
+	}
+	if (strcmp(path, "/agent/v1/config") == 0) {
+		int changed = hb_apply_config(&a->st, msg);
+		*reply = json_pack("{s:b, s:s}", "changed", changed, "config_fingerprint",
+				   a->st.config_fingerprint);
+		/* the direction may have changed: heartbeats and the port follow */
+		if (agent_calls_in(a) && a->next_hb_mono < 0 && !a->st.deactivated)
+			a->next_hb_mono = mono_ms();
+		if (!agent_calls_in(a))
+			a->next_hb_mono = -1;
+	} else if (strcmp(path, "/agent/v1/heartbeat") == 0) {
+		*status = 202;
+		*reply = json_pack("{s:b}", "heartbeat", agent_calls_in(a));
+		if (agent_calls_in(a))
+			a->next_hb_mono = mono_ms();
+	} else {
+		const char *why = json_string_value(json_object_get(msg, "reason"));
+		a->st.deactivated = 1;
+		snprintf(a->st.deactivated_reason, sizeof(a->st.deactivated_reason), "%.250s",
+			 why ? why : "deactivated by the manager");
+		agent_state_save(&a->st);
+		a->next_hb_mono = -1;
+		*reply = json_pack("{s:b}", "deactivated", 1);
+		log_warn("the manager deactivated this computer on the agent port: %s",
+			 a->st.deactivated_reason);
+	}
+	json_decref(msg);
 }
 
 /* One retry of a refused activation (the schedule lives in the file). */
@@ -154,6 +272,7 @@ agent_retry_activation(struct agent *a)
 	o.hostname = a->pa.hostname;
 	o.description = a->pa.description;
 	o.policy = a->pa.policy;
+	o.agent_port = a->listen_port;
 	o.ca_fingerprint = a->pa.ca_fingerprint;
 	o.clock_offset_ms = a->hs.clock_offset_ms;
 	a->pa.attempts_left--;
@@ -215,6 +334,16 @@ agent_status_json(struct agent *a)
 					      (json_int_t)(a->pa.next_at_ms - now_ms()),
 					      "retry_interval", (json_int_t)a->pa.retry_interval,
 					      "last_error", a->pa.last_error));
+	if (o != NULL)
+		json_object_set_new(
+			o, "agent_port",
+			json_pack("{s:b, s:i, s:s, s:s, s:I, s:I, s:I, s:s, s:b}", "listening",
+				  a->lis.fd >= 0, "port", a->listen_port, "address", a->listen_addr,
+				  "direction", hb_direction(&a->st), "accepted",
+				  (json_int_t)a->lis.accepted, "refused", (json_int_t)a->lis.refused,
+				  "last_manager_ms", (json_int_t)a->lis.last_manager_ms, "last_error",
+				  a->listen_error[0] ? a->listen_error : a->lis.last_error, "blocked",
+				  a->inbound_blocked));
 	if (o != NULL && a->retry_result[0])
 		json_object_set_new(o, "last_activation_retry", json_string(a->retry_result));
 	return o;
@@ -241,6 +370,10 @@ agent_ctl(struct agent *a, int lfd)
 			reply = json_pack("{s:b, s:s}", "ok", 0, "error",
 					  a->st.deactivated ? "this computer was deactivated by the manager; activate it again"
 							    : "the agent is not activated");
+		else if (!agent_calls_in(a))
+			reply = json_pack("{s:b, s:s}", "ok", 0, "error",
+					  "the policy is manager-initiated: this agent never calls the "
+					  "manager and waits for its next poll on the agent port");
 		else {
 			agent_heartbeat(a);
 			reply = agent_status_json(a);
@@ -248,6 +381,11 @@ agent_ctl(struct agent *a, int lfd)
 	} else if (strcmp(req, "reload") == 0) {
 		agent_reload(a);
 		reply = json_pack("{s:b}", "ok", 1);
+	} else if (strcmp(req, "block-inbound") == 0 || strcmp(req, "unblock-inbound") == 0) {
+		/* test aid: the agent port as if a firewall dropped it */
+		a->inbound_blocked = req[0] == 'b';
+		agent_listener_sync(a);
+		reply = json_pack("{s:b, s:i}", "ok", 1, "agent_port", a->hs.listen_port);
 	} else {
 		reply = json_pack("{s:b, s:s}", "ok", 0, "error", "unknown command");
 	}
@@ -262,9 +400,12 @@ agent_ctl(struct agent *a, int lfd)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: vigil-agent [-d DIR] [-v] [--clock-offset MS]\n"
+	fprintf(fp, "usage: vigil-agent [-d DIR] [-v] [--listen-address A] [--listen-port N]\n"
+		    "                   [--clock-offset MS]\n"
 		    "  -d DIR              state directory (default " AGENT_DEFAULT_DIR ")\n"
 		    "  -v                  debug logging\n"
+		    "  --listen-address A  address of the agent port for the manager (default 0.0.0.0)\n"
+		    "  --listen-port N     the agent port (default 4118; 0 picks a free one)\n"
 		    "  --clock-offset MS   test option: report the clock shifted by MS milliseconds\n");
 }
 
@@ -272,6 +413,8 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"clock-offset", required_argument, NULL, 'C'},
+						 {"listen-address", required_argument, NULL, 'A'},
+						 {"listen-port", required_argument, NULL, 'P'},
 						 {"help", no_argument, NULL, 'h'},
 						 {NULL, 0, NULL, 0}};
 	struct agent a;
@@ -281,6 +424,9 @@ main(int argc, char **argv)
 	int64_t v;
 
 	memset(&a, 0, sizeof(a));
+	listener_init(&a.lis);
+	str_copy(a.listen_addr, "0.0.0.0", sizeof(a.listen_addr));
+	a.listen_port = LISTENER_DEFAULT_PORT;
 	while ((ch = getopt_long(argc, argv, "d:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': dir = optarg; break;
@@ -291,6 +437,20 @@ main(int argc, char **argv)
 				return 2;
 			}
 			a.hs.clock_offset_ms = v;
+			break;
+		case 'A':
+			if (strlen(optarg) >= sizeof(a.listen_addr)) {
+				fprintf(stderr, "--listen-address: too long\n");
+				return 2;
+			}
+			str_copy(a.listen_addr, optarg, sizeof(a.listen_addr));
+			break;
+		case 'P':
+			if (parse_i64(optarg, 0, 65535, &v) < 0) {
+				fprintf(stderr, "--listen-port: a port from 0 to 65535\n");
+				return 2;
+			}
+			a.listen_port = (int)v;
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -313,11 +473,13 @@ main(int argc, char **argv)
 	agent_state_init(&a.st, dir);
 	if (client_init(&a.cl) < 0)
 		fatal("cannot initialise libcurl");
+	if (a.listen_port == 0 && (a.listen_port = listener_pick_port(a.listen_addr)) <= 0)
+		fatal("--listen-port 0: cannot find a free port on %s", a.listen_addr);
 	agent_reload(&a);
 	log_info("vigil-agent %s started; state in %s", AGENT_VERSION, dir);
 
 	while (!stop_requested) {
-		struct pollfd pfd = {.fd = lfd, .events = POLLIN};
+		struct pollfd pfd[2] = {{.fd = lfd, .events = POLLIN}, {.fd = a.lis.fd, .events = POLLIN}};
 		int64_t now = mono_ms();
 		int timeout = 1000;
 
@@ -330,8 +492,14 @@ main(int argc, char **argv)
 			if (d < timeout)
 				timeout = d < 0 ? 0 : (int)d;
 		}
-		if (poll(&pfd, 1, timeout) > 0)
-			agent_ctl(&a, lfd);
+		if (poll(pfd, a.lis.fd >= 0 ? 2 : 1, timeout) > 0) {
+			if (pfd[0].revents & POLLIN)
+				agent_ctl(&a, lfd);
+			if (a.lis.fd >= 0 && a.lis.fd == pfd[1].fd && (pfd[1].revents & POLLIN)) {
+				listener_serve(&a.lis, agent_port_handler, &a);
+				agent_listener_sync(&a);
+			}
+		}
 		if (reload_requested) {
 			reload_requested = 0;
 			agent_reload(&a);
@@ -342,6 +510,7 @@ main(int argc, char **argv)
 			agent_retry_activation(&a);
 	}
 	log_info("stopping (signal %d)", (int)stop_requested);
+	listener_close(&a.lis);
 	close(lfd);
 	unlink(sock);
 	client_clear(&a.cl);

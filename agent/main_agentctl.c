@@ -40,6 +40,8 @@ usage(FILE *fp)
 		"  heartbeat         send a heartbeat now\n"
 		"  status [--json]   activation, manager, GUID and the last heartbeat\n"
 		"  reset             forget the identity and configuration (dsa_control -r)\n"
+		"  block-inbound | unblock-inbound\n"
+		"                    test aid: close or reopen the agent port, as a firewall would\n"
 		"  -d DIR            the agent's state directory (default " AGENT_DEFAULT_DIR ")\n");
 }
 
@@ -165,6 +167,10 @@ cmd_activate(int argc, char **argv)
 	agent_state_clear(&st);
 	agent_state_init(&st, state_dir);
 	retry_remove(&st); /* a new activation replaces any pending one */
+	/* the manager learns where to call the agent (manager-initiated needs it) */
+	r = ask_agent("status", 5);
+	o.agent_port = (int)json_integer_value(json_object_get(json_object_get(r, "agent_port"), "port"));
+	json_decref(r);
 	if (activate_run(&st, &o, &out, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vigil-agentctl: activation failed: %s\n", err);
 		if (!out.retryable || max_retries == 0) {
@@ -254,6 +260,17 @@ print_status(json_t *s, int from_daemon)
 	if (!from_daemon) {
 		printf("agent daemon:   not running\n");
 		return;
+	}
+	{
+		json_t *ap = json_object_get(s, "agent_port");
+		const char *dir = json_string_value(json_object_get(ap, "direction"));
+		if (json_is_true(json_object_get(ap, "listening")))
+			printf("agent port:     %lld (%s; %lld calls from the manager)\n",
+			       (long long)json_integer_value(json_object_get(ap, "port")), dir ? dir : "",
+			       (long long)json_integer_value(json_object_get(ap, "accepted")));
+		else
+			printf("agent port:     closed (%s%s)\n", dir ? dir : "",
+			       json_is_true(json_object_get(ap, "blocked")) ? ", blocked" : "");
 	}
 	if (json_integer_value(json_object_get(hb, "attempt_ms")) == 0) {
 		printf("last heartbeat: none yet\n");
@@ -430,6 +447,23 @@ cmd_heartbeat(void)
 	return ok ? 0 : 1;
 }
 
+/* Test aid: closes (or reopens) the agent port, as a firewall would. */
+static int
+cmd_block(const char *what)
+{
+	json_t *s = ask_agent(what, 5);
+	int ok = s != NULL && json_is_true(json_object_get(s, "ok"));
+
+	if (s == NULL)
+		fprintf(stderr, "vigil-agentctl: the agent daemon does not answer on %s/%s\n",
+			state_dir, CTL_SOCKET);
+	else
+		printf("agent port %s\n", what[0] == 'b' ? "blocked (closed until unblock-inbound)"
+						       : "unblocked");
+	json_decref(s);
+	return ok ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -460,6 +494,8 @@ main(int argc, char **argv)
 		return cmd_heartbeat();
 	if (strcmp(argv[i], "reset") == 0)
 		return cmd_reset();
+	if (strcmp(argv[i], "block-inbound") == 0 || strcmp(argv[i], "unblock-inbound") == 0)
+		return cmd_block(argv[i]);
 	fprintf(stderr, "vigil-agentctl: unknown command \"%s\"\n", argv[i]);
 	usage(stderr);
 	return 2;

@@ -73,6 +73,7 @@ agent_state_load(struct agent_state *st, const char **errstr_r)
 	st->computer_id = json_integer_value(json_object_get(root, "computer_id"));
 	st->activated_ms = json_integer_value(json_object_get(root, "activated_ms"));
 	st->deactivated = json_is_true(json_object_get(root, "deactivated"));
+	st->reported_port = json_integer_value(json_object_get(root, "reported_port"));
 	st->heartbeat_interval = json_integer_value(json_object_get(root, "heartbeat_interval"));
 	if (st->heartbeat_interval < 1 || st->heartbeat_interval > 86400)
 		st->heartbeat_interval = 600;
@@ -106,6 +107,7 @@ agent_state_save(const struct agent_state *st)
 			 "deactivated_reason", st->deactivated_reason);
 	if (root == NULL)
 		return -1;
+	json_object_set_new(root, "reported_port", json_integer(st->reported_port));
 	s = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
 	if (s == NULL)

@@ -26,6 +26,7 @@ struct agent_state {
 	char ca_fingerprint[PKI_FPR_LEN];
 	int64_t activated_ms;
 	int64_t heartbeat_interval; /* seconds, from the manager */
+	int64_t reported_port;	    /* the agent port the manager was last told (0: none) */
 	char config_fingerprint[PKI_FPR_LEN];
 	json_t *config; /* owned */
 	int deactivated; /* the manager said this computer is deactivated */

@@ -309,6 +309,7 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 	    computer_set_str(&comp->interfaces_json, h->interfaces_json) < 0)
 		goto fail;
 	str_copy(comp->machine_fpr, h->machine_fingerprint, sizeof(comp->machine_fpr));
+	comp->agent_port = (int)h->agent_port;
 	/* the policy asked for, else the one it had, else Default */
 	if (pol != NULL)
 		comp->pol = pol;
@@ -456,6 +457,10 @@ heartbeat_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int 
 {
 	m->stats.heartbeats_rejected++;
 	http_error(resp, status, code, "heartbeat refused: %s", msg);
+	/* a deactivated computer's agent is expected to be refused: no alert for it */
+	if (comp != NULL && comp->state == COMPUTER_ACTIVATED &&
+	    strcmp(code, "computer_deactivated") != 0)
+		alert_raise(m, &alert_heartbeat_rejected, comp, msg);
 	if (!refusal_should_record(m, c->peer_ip, code))
 		return;
 	if (comp != NULL)
@@ -725,6 +730,7 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 			fpr, "ack_seq", (json_int_t)0, "tasks");
 	if (out != NULL && policy != NULL)
 		json_object_set(out, "config", policy);
+	contact_heartbeat(m, comp, policy != NULL);
 	json_decref(policy);
 	proto_host_facts_clear(&hb.host);
 	reply_json(resp, 200, out);
@@ -760,7 +766,8 @@ handle_deactivate(struct mgr *m, struct conn *c, struct http_request *req,
 			return;
 		}
 	}
-	status_deactivate(m, comp, "by a reset on the host, from", c->peer_ip);
+	/* the agent asked: no need to call it back */
+	status_deactivate(m, comp, "by a reset on the host, from", c->peer_ip, 0);
 	reply_json(resp, 200, json_pack("{s:s, s:s}", "status", status_text(comp), "guid", comp->guid));
 }
 

@@ -23,9 +23,30 @@ const struct alert_type alert_duplicate_computer = {
 	"directory). The clone was reactivated as a new computer or refused, as the activation "
 	"settings say; dismiss the alert once the clone is dealt with."};
 
+const struct alert_type alert_comm_problem = {
+	"communications-problem", "Communications problem", ALERT_WARNING, 0,
+	"The agent's heartbeats arrive but the manager cannot reach the agent on its port (or the "
+	"other way round): one direction of a bidirectional policy is broken, usually a firewall. "
+	"The computer is not offline; work for it waits for its next heartbeat. Ends by itself when "
+	"the manager reaches the agent again."};
+
+const struct alert_type alert_clock_change = {
+	"clock-change", "Clock change detected", ALERT_WARNING, 1,
+	"The agent's clock differs from the manager's, or jumped between two heartbeats, by more "
+	"than the policy's max_clock_change (event 734). Ends by itself at a heartbeat with the "
+	"clocks in step."};
+
+const struct alert_type alert_heartbeat_rejected = {
+	"heartbeat-rejected", "Heartbeat rejected", ALERT_WARNING, 1,
+	"The manager refused the computer's heartbeat (an expired or superseded certificate; event "
+	"770), so the agent cannot report. Ends by itself with the next accepted heartbeat."};
+
 static const struct alert_type *const alert_types[] = {
 	&alert_computer_offline,
 	&alert_duplicate_computer,
+	&alert_comm_problem,
+	&alert_clock_change,
+	&alert_heartbeat_rejected,
 	&alert_license_expiring,
 	&alert_license_expired,
 	&alert_seat_limit_exceeded,

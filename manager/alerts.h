@@ -21,6 +21,9 @@ struct alerts {
 
 extern const struct alert_type alert_computer_offline;
 extern const struct alert_type alert_duplicate_computer;
+extern const struct alert_type alert_comm_problem;
+extern const struct alert_type alert_clock_change;
+extern const struct alert_type alert_heartbeat_rejected;
 
 void alerts_init(struct alerts *a);
 void alerts_clear(struct alerts *a);

@@ -17,6 +17,7 @@
 #include "jsonbody.h"
 #include "log.h"
 #include "mgr.h"
+#include "policy.h"
 #include "status.h"
 #include "util.h"
 
@@ -41,8 +42,28 @@ api_reply(struct http_response *resp, json_t *obj)
 	json_decref(obj);
 }
 
+static json_t *api_computer_json_base(struct mgr *m, const struct computer *c);
+
 static json_t *
 api_computer_json(struct mgr *m, const struct computer *c)
+{
+	json_t *o = api_computer_json_base(m, c), *vg = json_object_get(o, "vigil");
+
+	if (o == NULL)
+		return NULL;
+	/* Deep Security's Task(s) column, and where the manager calls the agent */
+	json_object_set_new(o, "tasks", json_pack("{s:o, s:[]}", "agentTasks",
+						  contact_task_strings(c), "applianceTasks"));
+	json_object_set_new(vg, "communicationDirection",
+			    json_string(dir_name(policy_value(m, c, PS_DIRECTION))));
+	json_object_set_new(vg, "agentPort", json_integer(c->agent_port));
+	json_object_set_new(vg, "lastReach", json_integer(c->last_reach_ms));
+	json_object_set_new(vg, "reachError", json_string(c->reach_error ? c->reach_error : ""));
+	return o;
+}
+
+static json_t *
+api_computer_json_base(struct mgr *m, const struct computer *c)
 {
 	json_error_t je;
 	json_t *ifs = json_loads(c->interfaces_json, 0, &je), *out_ifs = json_array(), *it;
@@ -423,6 +444,50 @@ api_computer_delete(struct mgr *m, struct conn *conn, struct computer *comp,
 }
 
 /*
+ * Operator actions on a computer: POST .../checkstatus (event 267),
+ * .../sendpolicy (256), .../clearalerts (266); GET .../tasks.
+ */
+static void
+api_computer_action(struct mgr *m, struct conn *conn, const char *method, struct computer *c,
+		    const char *what, struct http_response *resp)
+{
+	char by[128], err[256], cleared[512];
+	struct ctask *t;
+
+	if (strcmp(what, "tasks") == 0) {
+		if (strcmp(method, "GET") != 0)
+			http_error(resp, 405, "method_not_allowed", "use GET");
+		else
+			api_reply(resp, json_pack("{s:I, s:s, s:o}", "ID", (json_int_t)c->id,
+						  "hostName", c->hostname, "tasks",
+						  contact_tasks_json(c)));
+		return;
+	}
+	if (strcmp(method, "POST") != 0) {
+		http_error(resp, 405, "method_not_allowed", "use POST");
+		return;
+	}
+	snprintf(by, sizeof(by), "the operator through the REST API from %s", conn->peer_ip);
+	if (strcmp(what, "clearalerts") == 0) {
+		int n = status_clear_warnings(m, c, by, cleared, sizeof(cleared));
+		api_reply(resp, json_pack("{s:I, s:i, s:s, s:o}", "ID", (json_int_t)c->id, "cleared",
+					  n, "names", cleared, "computer", api_computer_json(m, c)));
+		return;
+	}
+	t = contact_task(m, c, strcmp(what, "checkstatus") == 0 ? TASK_CHECK_STATUS : TASK_SEND_POLICY,
+			 by, err, sizeof(err));
+	if (t == NULL) {
+		http_error(resp, 409, "not_activated", "%s", err);
+		return;
+	}
+	event_record(m, t->kind == TASK_CHECK_STATUS ? EV_CHECK_STATUS : EV_SEND_POLICY_REQUESTED, c,
+		     "%s by %s (%s)", t->kind == TASK_CHECK_STATUS ? "check status" : "send policy", by,
+		     ctask_name(t));
+	api_reply(resp, json_pack("{s:I, s:s, s:o}", "ID", (json_int_t)c->id, "task", ctask_name(t),
+				  "tasks", contact_tasks_json(c)));
+}
+
+/*
  * /api/computers/{ID|GUID}: GET shows it, DELETE deletes it; POST .../deactivate revokes its
  * certificate at once (later heartbeats are refused with 770) and frees it;
  * POST .../power {"state":"stopped"|"running"} sets its power state.
@@ -466,6 +531,11 @@ api_computer_item(struct mgr *m, struct conn *conn, const char *method, const ch
 		api_computer_policy(m, conn, method, comp, slash + 1, req, resp);
 		return;
 	}
+	if (strcmp(slash, "/tasks") == 0 || strcmp(slash, "/checkstatus") == 0 ||
+	    strcmp(slash, "/sendpolicy") == 0 || strcmp(slash, "/clearalerts") == 0) {
+		api_computer_action(m, conn, method, comp, slash + 1, resp);
+		return;
+	}
 	if (strcmp(slash, "/deactivate") != 0 && strcmp(slash, "/power") != 0) {
 		http_error(resp, 404, "not_found", "no such resource under the computer: %s", slash);
 		return;
@@ -492,7 +562,7 @@ api_computer_item(struct mgr *m, struct conn *conn, const char *method, const ch
 			   comp->hostname);
 		return;
 	}
-	status_deactivate(m, comp, "by the operator through the REST API from", conn->peer_ip);
+	status_deactivate(m, comp, "by the operator through the REST API from", conn->peer_ip, 1);
 	api_reply(resp, api_computer_json(m, comp));
 }
 

@@ -118,6 +118,32 @@ fail:
 	return NULL;
 }
 
+/*
+ * The manager calling agents: its client certificate, the CA as the only
+ * trust anchor.  Agent certificates are made for TLS clients (they call in),
+ * so the purpose check is off here; agentlink.c checks that the CN is the
+ * GUID of the computer called.
+ */
+static SSL_CTX *
+ca_client_ctx(struct ca *ca)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	if (SSL_CTX_use_certificate(ctx, ca->cli_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, ca->srv_key) != 1 ||
+	    X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca->cert) != 1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
+	return ctx;
+}
+
 int
 ca_open(struct ca *ca, const char *dir, const char *tls_names, int *created_r,
 	const char **errstr_r)
@@ -189,7 +215,10 @@ ca_open(struct ca *ca, const char *dir, const char *tls_names, int *created_r,
 	}
 	ca->agent_ctx = ca_ssl_ctx(ca, 1);
 	ca->api_ctx = ca_ssl_ctx(ca, 0);
-	if (ca->agent_ctx == NULL || ca->api_ctx == NULL) {
+	ca->cli_cert = pki_cert_issue(ca->cert, ca->key, ca->srv_key, "vigil-manager", SRV_VALID_S,
+				      PKI_CLIENT, "URI:urn:vigil:manager", NULL);
+	ca->out_ctx = ca->cli_cert ? ca_client_ctx(ca) : NULL;
+	if (ca->agent_ctx == NULL || ca->api_ctx == NULL || ca->out_ctx == NULL) {
 		*errstr_r = "cannot set up TLS with the manager certificate";
 		return -1;
 	}
@@ -201,6 +230,8 @@ ca_close(struct ca *ca)
 {
 	SSL_CTX_free(ca->agent_ctx);
 	SSL_CTX_free(ca->api_ctx);
+	SSL_CTX_free(ca->out_ctx);
+	X509_free(ca->cli_cert);
 	EVP_PKEY_free(ca->key);
 	EVP_PKEY_free(ca->srv_key);
 	X509_free(ca->cert);

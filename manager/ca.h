@@ -22,6 +22,13 @@ struct ca {
 	X509 *srv_cert;
 	SSL_CTX *agent_ctx; /* client certificates requested and verified */
 	SSL_CTX *api_ctx;
+	/*
+	 * The manager as a TLS client of its agents' ports: a clientAuth
+	 * certificate, CN "vigil-manager", issued in memory at every start
+	 * (agents check the CA and the name, not this certificate itself).
+	 */
+	X509 *cli_cert;
+	SSL_CTX *out_ctx;
 };
 
 /*

@@ -43,6 +43,8 @@ static const struct cfg_setting cfg_table[] = {
 	 "", "Comma-separated DNS names and IP addresses put in the manager certificate when it is first created (the host name is added)."},
 	{"listen", "public_address", CFG_STR, OFF(public_address), SZ(public_address), "", 0, 0, "",
 	 "Name or address agents use to reach the agent channel, put in deployment scripts; empty: this host's name."},
+	{"agents", "probe_interval", CFG_INT, OFF(probe_interval), 0, "3600", 0, 86400, "s",
+	 "How often the manager checks that it can reach each bidirectional agent on its port (a communications problem otherwise); 0: only when it has work for the agent. Spread over the interval."},
 	{"listen", "max_connections", CFG_INT, OFF(max_connections), 0, "10000", 16, 1000000, "",
 	 "Connections held at once on both ports together; beyond it new connections are closed at once."},
 	{"listen", "handshake_timeout", CFG_INT, OFF(handshake_timeout), 0, "10", 1, 300, "s",

@@ -20,6 +20,7 @@ struct mgr_config {
 	int64_t api_port;
 	char tls_names[512];
 	char public_address[256];
+	int64_t probe_interval; /* seconds; 0: only with work */
 	int64_t heartbeat_interval;	   /* seconds */
 	int64_t missed_heartbeats_allowed; /* MISSED_UNLIMITED or >= 0 */
 	int64_t max_clock_change;	   /* seconds */

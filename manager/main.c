@@ -185,6 +185,7 @@ mgr_housekeeping(struct mgr *m, int64_t now, int64_t *last_prune)
 {
 	server_expire(&m->agent_srv, now);
 	server_expire(&m->api_srv, now);
+	links_expire(m, now);
 	if (now - m->last_contact_flush >= m->cfg.contact_flush_interval * 1000) {
 		store_flush(&m->store, 1);
 		m->last_contact_flush = now;
@@ -210,10 +211,13 @@ mgr_run(struct mgr *m)
 
 	while (!stop_requested) {
 		int64_t now = mono_ms(), wake = next_hk, dl = status_next_deadline(m);
+		int64_t call = contact_next(m);
 		int timeout;
 
 		if (dl >= 0 && dl < wake)
 			wake = dl;
+		if (call >= 0 && call < wake)
+			wake = call;
 		timeout = wake > now ? (int)(wake - now) : 0;
 		if (loop_run_once(&m->loop, timeout) < 0) {
 			log_error("event loop: %s", strerror(errno));
@@ -229,6 +233,7 @@ mgr_run(struct mgr *m)
 		}
 		now = mono_ms();
 		status_tick(m, now);
+		contact_tick(m, now);
 		if (now >= next_hk) {
 			mgr_housekeeping(m, now, &last_prune);
 			next_hk = now + HOUSEKEEPING_MS;
@@ -330,6 +335,7 @@ main(int argc, char **argv)
 	deadline_init(&m->deadlines);
 	alerts_init(&m->alerts);
 	policies_init(&m->pol);
+	contacts_init(&m->contacts);
 	if (policies_load(m, &errstr) < 0)
 		fatal("%s: %s", dbpath, errstr);
 	if (store_load_computers(&m->store, &m->reg, mgr_policy_of, m) < 0)
@@ -354,6 +360,8 @@ main(int argc, char **argv)
 	m->started_ms = now_ms();
 	m->started_mono = m->last_contact_flush = mono_ms();
 	status_start(m);
+	links_init(&m->links, m->ca.out_ctx);
+	contact_start(m);
 
 	if (loop_init(&m->loop) < 0)
 		fatal("epoll: %s", strerror(errno));
@@ -394,6 +402,8 @@ main(int argc, char **argv)
 	event_record(m, EV_MANAGER_SHUTDOWN, NULL, "vigil-manager stopped");
 	server_close(&m->agent_srv);
 	server_close(&m->api_srv);
+	links_clear(m);
+	contacts_clear(m);
 	if (store_flush(&m->store, 1) < 0)
 		log_error("final database flush failed; the last contact times may be older");
 	store_close(&m->store);

@@ -10,9 +10,11 @@
 #include <openssl/ssl.h>
 
 #include "actsettings.h"
+#include "agentlink.h"
 #include "alerts.h"
 #include "ca.h"
 #include "config.h"
+#include "contact.h"
 #include "deadline.h"
 #include "license.h"
 #include "loop.h"
@@ -46,6 +48,8 @@ struct mgr {
 	struct alerts alerts;
 	struct licenses lic;
 	struct policies pol;
+	struct contacts contacts;
+	struct links links;
 	struct act_settings act;
 	struct ca ca;
 	struct server agent_srv;

@@ -68,6 +68,35 @@ struct computer {
 	struct computer *hnext;
 	/* alerts.c: open alerts of this computer */
 	int open_critical, open_warning;
+	/* contact.c: the manager's calls to the agent port */
+	int agent_port;			  /* reported by the agent; 0: it does not listen */
+	struct deadline_entry contact_dl; /* the next call */
+	struct ctask *tasks;		  /* operator tasks, newest first */
+	char *reach_error;		  /* why the last call failed, or NULL */
+	int64_t last_reach_ms;		  /* the last call that worked (wall clock) */
+	unsigned push_config : 1;	  /* its configuration changed: send it */
+	unsigned calling : 1;		  /* a call is running */
+	unsigned reach_failed : 1;	  /* the last call failed */
+	int64_t last_clock_offset_ms;	  /* status.c: the offset at the heartbeat before */
+};
+
+enum ctask_kind { TASK_CHECK_STATUS, TASK_SEND_POLICY };
+enum ctask_state {
+	TASK_PENDING,		/* the manager calls the agent at once */
+	TASK_PENDING_HEARTBEAT, /* it may not call (or the call failed): the next heartbeat */
+	TASK_RUNNING,
+	TASK_DONE,
+	TASK_FAILED,
+};
+
+struct ctask {
+	int64_t id;
+	enum ctask_kind kind;
+	enum ctask_state state;
+	int64_t created_ms, updated_ms;
+	char by[96];
+	char result[200];
+	struct ctask *next;
 };
 
 enum alert_severity { ALERT_WARNING, ALERT_CRITICAL };

@@ -237,7 +237,8 @@ pr_host(json_t *obj, struct host_facts *h, int hostname_required, char *err, siz
 	    pr_str(obj, "machine_id", h->machine_id, sizeof(h->machine_id), 0, err, errsize) < 0 ||
 	    pr_str(obj, "machine_fingerprint", h->machine_fingerprint,
 		   sizeof(h->machine_fingerprint), 0, err, errsize) < 0 ||
-	    pr_int(obj, "clock_ms", 0, INT64_C(253402300799000), &h->clock_ms, err, errsize) < 0)
+	    pr_int(obj, "clock_ms", 0, INT64_C(253402300799000), &h->clock_ms, err, errsize) < 0 ||
+	    pr_int(obj, "agent_port", 0, 65535, &h->agent_port, err, errsize) < 0)
 		return -1;
 	if (h->machine_fingerprint[0] && !pr_hex64(h->machine_fingerprint))
 		return pr_fail(err, errsize, "field \"%s\" must be 64 lowercase hexadecimal digits",

@@ -27,6 +27,7 @@ struct host_facts {
 	char machine_id[MAX_MACHINE_ID + 1];
 	char machine_fingerprint[FPR_HEX_LEN + 1]; /* 64 hex digits, "" when not sent */
 	int64_t clock_ms; /* 0 when not sent */
+	int64_t agent_port; /* the agent's port when it listens; 0 when it does not (or not sent) */
 	char *interfaces_json; /* normalised JSON array, NULL when a heartbeat omits it; caller frees */
 };
 

@@ -38,6 +38,12 @@ computer_free(struct computer *c)
 	free(c->agent_version);
 	free(c->machine_id);
 	free(c->ov);
+	free(c->reach_error);
+	while (c->tasks != NULL) {
+		struct ctask *t = c->tasks;
+		c->tasks = t->next;
+		free(t);
+	}
 	free(c->interfaces_json);
 	free(c->failure);
 	free(c->inventory_id);
@@ -77,6 +83,7 @@ registry_new_computer(struct registry *r)
 		return NULL;
 	c->id = r->next_id;
 	c->deadline.heap_idx = DEADLINE_NONE;
+	c->contact_dl.heap_idx = DEADLINE_NONE;
 	if (computer_set_str(&c->hostname, "") < 0 || computer_set_str(&c->description, "") < 0 ||
 	    computer_set_str(&c->platform, "") < 0 || computer_set_str(&c->agent_version, "") < 0 ||
 	    computer_set_str(&c->machine_id, "") < 0 ||

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alerts.h"
+#include "contact.h"
 #include "events.h"
 #include "license.h"
 #include "log.h"
@@ -14,6 +15,7 @@
 #include "policy.h"
 #include "proto.h"
 #include "util.h"
+#include "buf.h"
 
 int64_t
 status_window_ms(const struct mgr *m, const struct computer *c)
@@ -81,17 +83,136 @@ hb_set(char **field, const char *v)
 	return computer_set_str(field, v) == 0;
 }
 
+/*
+ * Clock change (734): the agent's clock is off the manager's by more than
+ * max_clock_change, or jumped by more than that since the heartbeat before
+ * (the offset moved).  One event per episode; the alert ends at a heartbeat
+ * with the clocks in step again.
+ */
+static void
+status_clock(struct mgr *m, struct computer *c)
+{
+	int64_t max_ms = policy_value(m, c, PS_MAX_CLOCK_CHANGE) * 1000;
+	int64_t off = c->clock_offset_ms, jump = off - c->last_clock_offset_ms;
+	char msg[256];
+
+	if (jump < 0)
+		jump = -jump;
+	c->last_clock_offset_ms = off;
+	if ((off < 0 ? -off : off) > max_ms || jump > max_ms) {
+		if ((off < 0 ? -off : off) > max_ms)
+			snprintf(msg, sizeof(msg),
+				 "the agent's clock is %lld s %s the manager's (the policy allows %lld s)",
+				 (long long)((off < 0 ? -off : off) / 1000), off < 0 ? "behind" : "ahead of",
+				 (long long)(max_ms / 1000));
+		else
+			snprintf(msg, sizeof(msg),
+				 "the agent's clock jumped by %lld s since its last heartbeat (the policy "
+				 "allows %lld s)",
+				 (long long)(jump / 1000), (long long)(max_ms / 1000));
+		if (alert_find_open(m, &alert_clock_change, c->id) == NULL || jump > max_ms)
+			event_record(m, EV_CLOCK_CHANGE, c, "%s", msg);
+		alert_raise(m, &alert_clock_change, c, msg);
+	} else {
+		alert_clear(m, &alert_clock_change, c);
+	}
+}
+
+void
+status_reach(struct mgr *m, struct computer *c, int ok, const char *why)
+{
+	int was_failed = c->reach_failed;
+
+	c->reach_failed = !ok;
+	if (ok) {
+		c->last_reach_ms = now_ms();
+		free(c->reach_error);
+		c->reach_error = NULL;
+		if (alert_find_open(m, &alert_comm_problem, c->id) != NULL) {
+			event_record(m, EV_COMM_RESOLVED, c, "the manager reached the agent on its port "
+							     "again");
+			alert_clear(m, &alert_comm_problem, c);
+		}
+		return;
+	}
+	if (c->reach_error == NULL || strcmp(c->reach_error, why) != 0)
+		computer_set_str(&c->reach_error, why);
+	/*
+	 * Bidirectional, and the heartbeats arrive: one direction works, the
+	 * other does not.  That is a communications problem, not "offline";
+	 * a computer that is silent both ways goes offline by its deadline.
+	 */
+	if (policy_value(m, c, PS_DIRECTION) == DIR_BIDIRECTIONAL && !c->offline &&
+	    c->state == COMPUTER_ACTIVATED) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			 "heartbeats from %s arrive, but the manager cannot reach the agent on its "
+			 "port: %.300s",
+			 c->last_ip, why);
+		if (!was_failed || alert_find_open(m, &alert_comm_problem, c->id) == NULL)
+			event_record(m, EV_COMM_PROBLEM, c, "%s", msg);
+		alert_raise(m, &alert_comm_problem, c, msg);
+	}
+}
+
+int
+status_clear_warnings(struct mgr *m, struct computer *c, const char *by, char *out,
+		      size_t outsize)
+{
+	static const struct alert_type *const gone_unless_true[] = {
+		&alert_duplicate_computer, &alert_heartbeat_rejected, &alert_clock_change,
+		&alert_comm_problem};
+	struct buf b;
+	size_t i;
+	int n = 0;
+
+	/*
+	 * Re-evaluated: "offline" holds while the deadline is past (it is the
+	 * deadline's to end), a communications problem while the last call to
+	 * the agent failed, a clock change while the offset is beyond the
+	 * policy; the rest (a clone dealt with, a rejected heartbeat) is
+	 * cleared by the operator's word.
+	 */
+	buf_init(&b, outsize > 0 ? outsize - 1 : 0);
+	for (i = 0; i < sizeof(gone_unless_true) / sizeof(gone_unless_true[0]); i++) {
+		const struct alert_type *t = gone_unless_true[i];
+		int64_t off = c->clock_offset_ms < 0 ? -c->clock_offset_ms : c->clock_offset_ms;
+		if (alert_find_open(m, t, c->id) == NULL)
+			continue;
+		if ((t == &alert_comm_problem && c->reach_failed) ||
+		    (t == &alert_clock_change &&
+		     off > policy_value(m, c, PS_MAX_CLOCK_CHANGE) * 1000))
+			continue;
+		alert_clear(m, t, c);
+		buf_printf(&b, "%s%s", n++ ? ", " : "", t->name);
+	}
+	event_record(m, EV_ALERTS_CLEARED, c, "warnings and errors cleared by %s: %s", by,
+		     n ? buf_cstr(&b) : "nothing to clear (what is still open still holds)");
+	str_copy(out, n && buf_cstr(&b) ? buf_cstr(&b) : "", outsize);
+	buf_clear(&b);
+	return n;
+}
+
 void
 status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
 		 const char *peer_ip, int64_t now_wall, int64_t now_mono)
 {
 	int changed = 0;
 
+	if (strcmp(c->last_ip, peer_ip) != 0 || hb->host.agent_port != c->agent_port) {
+		/* where the manager calls the agent */
+		c->agent_port = (int)hb->host.agent_port;
+		str_copy(c->last_ip, peer_ip, sizeof(c->last_ip));
+		store_mark_row(&m->store, c);
+		deadline_remove(&m->contacts.due, &c->contact_dl);
+	}
 	c->last_contact_ms = now_wall;
 	c->last_contact_mono = now_mono;
-	str_copy(c->last_ip, peer_ip, sizeof(c->last_ip));
-	if (hb->host.clock_ms)
+	if (hb->host.clock_ms) {
 		c->clock_offset_ms = hb->host.clock_ms - now_wall;
+		status_clock(m, c);
+	}
+	alert_clear(m, &alert_heartbeat_rejected, c);
 	changed |= hb_set(&c->hostname, hb->host.hostname);
 	changed |= hb_set(&c->platform, hb->host.platform);
 	changed |= hb_set(&c->agent_version, hb->host.agent_version);
@@ -136,10 +257,17 @@ status_config_changed(struct mgr *m, struct computer *c)
 		store_mark_row(&m->store, c);
 		alert_clear(m, &alert_computer_offline, c);
 	}
+	/* the direction may have changed too: the calls follow */
+	contact_reschedule(m, c);
+	contact_config_changed(m, c);
+	/* agent-initiated now: a broken way back is no problem any more */
+	if (policy_value(m, c, PS_DIRECTION) != DIR_BIDIRECTIONAL)
+		alert_clear(m, &alert_comm_problem, c);
 }
 
 void
-status_deactivate(struct mgr *m, struct computer *c, const char *by, const char *from)
+status_deactivate(struct mgr *m, struct computer *c, const char *by, const char *from,
+		  int tell_agent)
 {
 	int held = lic_holds_seat(c);
 
@@ -150,9 +278,15 @@ status_deactivate(struct mgr *m, struct computer *c, const char *by, const char 
 	deadline_remove(&m->deadlines, &c->deadline);
 	/* a computer that is no longer managed cannot be "offline" */
 	alert_clear(m, &alert_computer_offline, c);
+	alert_clear(m, &alert_comm_problem, c);
 	store_mark_row(&m->store, c);
 	event_record(m, EV_DEACTIVATED, c, "deactivated %s %s; certificate %s revoked", by, from,
 		     c->cert_serial);
+	{
+		char why[256];
+		snprintf(why, sizeof(why), "deactivated %s %s", by, from);
+		contact_deactivated(m, c, tell_agent ? why : NULL);
+	}
 }
 
 int
@@ -166,6 +300,7 @@ status_delete(struct mgr *m, struct computer *c, const char *by)
 	if (lic_holds_seat(c))
 		lic_seat_change(m, c, -1);
 	deadline_remove(&m->deadlines, &c->deadline);
+	contact_forget(m, c);
 	alerts_clear_computer(m, c, "the computer was deleted");
 	event_record(m, EV_COMPUTER_DELETED, c, "%s (GUID %s, %s) deleted by %s%s", c->hostname,
 		     c->guid, status_text(c), by,

@@ -33,6 +33,19 @@ void status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64
 void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
 		      const char *peer_ip, int64_t now_wall, int64_t now_mono);
 /*
+ * The outcome of a call to c's agent port (contact.c): 1 ok, or 0 and why.
+ * Bidirectional and online, a failure is a communications problem (742,
+ * the alert); the next success ends it (743).
+ */
+void status_reach(struct mgr *m, struct computer *c, int ok, const char *why);
+/*
+ * "Clear warnings and errors" (event 266): ends c's alerts whose condition
+ * no longer holds and the dismissible ones; names them in out.  Returns
+ * how many.
+ */
+int status_clear_warnings(struct mgr *m, struct computer *c, const char *by, char *out,
+			  size_t outsize);
+/*
  * c's effective configuration changed (its policy, an ancestor, its
  * overrides): the offline deadline follows the new window at once; the
  * agent gets the configuration at its next contact (the fingerprint differs).
@@ -41,9 +54,11 @@ void status_config_changed(struct mgr *m, struct computer *c);
 /*
  * Deactivates c: its certificate stops working at once (heartbeats are
  * refused with 770), its deadline and offline alert go, event 708 records
- * who did it ("<by> <from>").
+ * who did it ("<by> <from>"); with tell_agent the manager also tells the
+ * agent on its port at once, when the direction allows.
  */
-void status_deactivate(struct mgr *m, struct computer *c, const char *by, const char *from);
+void status_deactivate(struct mgr *m, struct computer *c, const char *by, const char *from,
+		       int tell_agent);
 /*
  * Deletes c (durably first; -1 and nothing changed when the database
  * cannot be written): seat, deadline and alerts go, event 251.  c is freed.

@@ -27,14 +27,14 @@ static const char sql_row[] =
 	"UPDATE computers SET hostname = ?, description = ?, platform = ?, agent_version = ?, "
 	"machine_id = ?, policy_id = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
 	"last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ?, power = ?, "
-	"failure = ?, activated_ms = ?, machine_fingerprint = ?, inventory_id = ?, overrides = ? "
-	"WHERE id = ?";
+	"failure = ?, activated_ms = ?, machine_fingerprint = ?, inventory_id = ?, overrides = ?, "
+	"agent_port = ? WHERE id = ?";
 static const char sql_insert[] =
 	"INSERT INTO computers (id, guid, hostname, description, platform, agent_version, "
 	"machine_id, policy_id, cert_serial, cert_not_after_ms, state, offline, created_ms, "
 	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms, power, failure, "
-	"machine_fingerprint, inventory_id, overrides) "
-	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	"machine_fingerprint, inventory_id, overrides, agent_port) "
+	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_event[] =
 	"INSERT INTO events (id, time_ms, event_id, computer_id, target, description) "
 	"VALUES (?, ?, ?, ?, ?, ?)";
@@ -175,8 +175,8 @@ store_load_computers(struct store *s, struct registry *r,
 			   "SELECT id, guid, hostname, description, platform, agent_version, "
 			   "machine_id, policy_id, cert_serial, cert_not_after_ms, state, offline, "
 			   "created_ms, activated_ms, last_contact_ms, last_ip, interfaces, "
-			   "clock_offset_ms, power, failure, machine_fingerprint, inventory_id, overrides "
-			   "FROM computers ORDER BY id");
+			   "clock_offset_ms, power, failure, machine_fingerprint, inventory_id, overrides, "
+			   "agent_port FROM computers ORDER BY id");
 	if (st == NULL)
 		return -1;
 	while ((rc = D(s)->step(st)) == 1) {
@@ -209,6 +209,8 @@ store_load_computers(struct store *s, struct registry *r,
 		c->last_contact_ms = D(s)->col_int(st, 14);
 		str_copy(c->last_ip, col_str(s, st, 15), sizeof(c->last_ip));
 		c->clock_offset_ms = D(s)->col_int(st, 17);
+		c->last_clock_offset_ms = c->clock_offset_ms;
+		c->agent_port = (int)D(s)->col_int(st, 23);
 		str_copy(c->machine_fpr, col_str(s, st, 20), sizeof(c->machine_fpr));
 		if (registry_add(r, c) < 0) {
 			computer_free(c);
@@ -293,7 +295,8 @@ store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
 	e |= D(s)->bind_text(st, 18, c->machine_fpr);
 	e |= D(s)->bind_text(st, 19, c->inventory_id);
 	e |= D(s)->bind_text(st, 20, ov ? ov : "{}");
-	e |= D(s)->bind_int(st, 21, c->id);
+	e |= D(s)->bind_int(st, 21, c->agent_port);
+	e |= D(s)->bind_int(st, 22, c->id);
 	free(ov);
 	return e ? -1 : 0;
 }
@@ -332,6 +335,7 @@ store_computer_insert(struct store *s, struct computer *c)
 	e |= D(s)->bind_text(st, 21, c->machine_fpr);
 	e |= D(s)->bind_text(st, 22, c->inventory_id);
 	e |= D(s)->bind_text(st, 23, ov ? ov : "{}");
+	e |= D(s)->bind_int(st, 24, c->agent_port);
 	if (e == 0)
 		e = D(s)->step(st) < 0;
 	D(s)->reset(st);

@@ -17,3 +17,7 @@ INSERT INTO policies (id, name, description, parent_id, settings, created_ms, ch
 -- computers.policy (the name) is no longer read: policy_id replaces it.
 ALTER TABLE computers ADD COLUMN policy_id BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE computers ADD COLUMN overrides TEXT NOT NULL DEFAULT '{}';
+
+-- The agent's port (4118 by default) as it last reported it; 0 when it does
+-- not listen (agent-initiated).  With last_ip it is where the manager calls.
+ALTER TABLE computers ADD COLUMN agent_port INTEGER NOT NULL DEFAULT 0;

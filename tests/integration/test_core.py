@@ -412,6 +412,8 @@ def test_operator_deactivates_a_computer(manager, agents):
     c = wait_until(lambda: manager.computer("retired"))
     wait_until(lambda: manager.status("retired") == "Managed (Online)")
     from test_vigilctl import ctl
+    # the agent port closed: the agent can only learn it from a refused heartbeat
+    assert a.ctl("block-inbound").returncode == 0
     r = ctl(manager, "computer", "deactivate", "retired")
     assert r.returncode == 0, r.stderr
     assert "deactivated retired (ID %d" % c["ID"] in r.stdout
@@ -434,6 +436,19 @@ def test_operator_deactivates_a_computer(manager, agents):
     assert e.value.status == 409 and "already deactivated" in e.value.body
     # and it never goes offline
     assert not manager.events(id=730)
+
+
+def test_deactivation_reaches_the_agent_on_its_port_at_once(manager, agents):
+    from test_vigilctl import ctl
+    a = agents("told")
+    c = wait_until(lambda: manager.computer("told"))
+    wait_until(lambda: manager.computer("told")["vigil"]["agentPort"] == a.status()["agent_port"]["port"])
+    assert ctl(manager, "computer", "deactivate", "told").returncode == 0
+    # told on port 4118 (here: its test port), not at its next heartbeat
+    st = wait_until(lambda: a.status() if a.status().get("deactivated") else None)
+    assert "deactivated by the operator through the REST API" in st["deactivated_reason"]
+    assert st["agent_port"]["accepted"] >= 1
+    assert not [e for e in manager.events(id=770, computer=c["ID"])]
 
 
 def test_bad_query_values_are_refused_not_ignored(manager):

@@ -181,9 +181,12 @@ class Agent:
         self.log = os.path.join(str(tmp), "agent-%s.log" % name)
         self.proc = None
 
-    def start(self, *extra):
+    def start(self, *extra, port=0):
+        """port 0: a free agent port picked by the agent (fixed for its lifetime)."""
         os.makedirs(self.dir, exist_ok=True)
-        self.proc = subprocess.Popen([binpath("vigil-agent"), "-d", self.dir] + list(extra),
+        self.port = port
+        args = ["--listen-address", "127.0.0.1", "--listen-port", str(port)]
+        self.proc = subprocess.Popen([binpath("vigil-agent"), "-d", self.dir] + args + list(extra),
                                      stdout=subprocess.DEVNULL, stderr=open(self.log, "a"))
         wait_until(lambda: os.path.exists(os.path.join(self.dir, "agent.sock")) or self.proc.poll() is not None,
                    what="agent control socket")
@@ -215,6 +218,9 @@ class Agent:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=20)
         self.proc = None
+
+    def status(self):
+        return json.loads(self.ctl("status", "--json", check=False).stdout)
 
     def cert(self):
         return os.path.join(self.dir, "identity.crt"), os.path.join(self.dir, "identity.key")

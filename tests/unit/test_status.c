@@ -223,14 +223,14 @@ test_deactivate_clears_deadline_and_alert(void **state)
 
 	assert_int_equal(status_tick(m, 30000), 1);
 	assert_non_null(alert_find_open(m, &alert_computer_offline, c->id));
-	status_deactivate(m, c, "by a test from", "here");
+	status_deactivate(m, c, "by a test from", "here", 0);
 	assert_string_equal(status_text(c), "Deactivated");
 	assert_null(alert_find_open(m, &alert_computer_offline, c->id));
 	assert_int_equal(events_with_id(m, 708), 1);
 	assert_int_equal(events_with_id(m, 192), 1);
 	/* and no new deadline: a live one is removed too */
 	c = add_computer(m, "retire2", 0);
-	status_deactivate(m, c, "by a test from", "here");
+	status_deactivate(m, c, "by a test from", "here", 0);
 	assert_int_equal(status_next_deadline(m), -1);
 	assert_int_equal(status_tick(m, 1000000), 0);
 }
@@ -261,9 +261,9 @@ test_seats_follow_power_and_deactivation(void **state)
 	assert_false(b->offline);
 	status_power(m, b, 0, "test");
 	assert_int_equal(m->lic.seats_used, 2);
-	status_deactivate(m, a, "by", "test");
+	status_deactivate(m, a, "by", "test", 0);
 	assert_int_equal(m->lic.seats_used, 1);
-	status_deactivate(m, b, "by", "test");
+	status_deactivate(m, b, "by", "test", 0);
 	assert_int_equal(m->lic.seats_used, 0);
 	lic_clear(&m->lic);
 }
