@@ -76,6 +76,7 @@ struct vctl {
 	const char *policy, *group, *output; /* deploy-script */
 	const char *parent, *description;    /* policy create|set */
 	int settings;                        /* "computer settings" */
+	const char *action; /* computer check-status|send-policy|clear-alerts|tasks */
 	int64_t retry_interval, max_retries;
 	const char *power;          /* "computer power NAME stopped|running" */
 	const char *license_action; /* "add", "show" (license); "show", "set" (settings) */
@@ -114,5 +115,6 @@ int vctl_resolve(struct vctl *v, const char *arg, json_t **comp_r);
 /* vctl_policy.c */
 int cmd_policy(struct vctl *v);
 int cmd_computer_settings(struct vctl *v);
+int cmd_computer_action(struct vctl *v);
 
 #endif

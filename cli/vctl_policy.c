@@ -391,3 +391,76 @@ out:
 	json_decref(comp);
 	return rc;
 }
+
+/* computer check-status|send-policy|clear-alerts|tasks NAME */
+int
+cmd_computer_action(struct vctl *v)
+{
+	static const char *const hdr[] = {"ID", "TASK", "STATE", "CHANGED", "RESULT"};
+	json_t *comp = NULL, *res = NULL, *tasks, *t;
+	struct table *tb = NULL;
+	char path[96];
+	const char *what = strcmp(v->action, "check-status") == 0   ? "checkstatus"
+	                   : strcmp(v->action, "send-policy") == 0  ? "sendpolicy"
+	                   : strcmp(v->action, "clear-alerts") == 0 ? "clearalerts"
+	                                                            : "tasks";
+	size_t i;
+	int rc;
+
+	if ((rc = vctl_resolve(v, v->computer, &comp)) != 0)
+		return rc;
+	snprintf(path, sizeof(path), "/api/computers/%lld/%s", (long long)jint(comp, "ID"), what);
+	rc = strcmp(what, "tasks") == 0 ? ctlapi_get(&v->api, path, 1, &res, &v->err)
+	                                : ctlapi_post(&v->api, path, "{}", 1, &res, &v->err);
+	if (rc < 0) {
+		rc = vctl_api_fail(v);
+		goto out;
+	}
+	rc = 0;
+	if (v->given & OPT_JSON) {
+		rc = vctl_print_json(res);
+		goto out;
+	}
+	if (strcmp(what, "clearalerts") == 0) {
+		if (jint(res, "cleared") > 0)
+			printf("%s: cleared %s\n", jstr(comp, "hostName"), jstr(res, "names"));
+		else
+			printf("%s: nothing to clear (what is still open still holds)\n",
+			       jstr(comp, "hostName"));
+		goto out;
+	}
+	if (strcmp(what, "tasks") != 0) {
+		printf("%s: %s\n", jstr(comp, "hostName"), jstr(res, "task"));
+		goto out;
+	}
+	tasks = json_object_get(res, "tasks");
+	if (json_array_size(tasks) == 0) {
+		printf("%s: no tasks\n", jstr(comp, "hostName"));
+		goto out;
+	}
+	if ((tb = table_new(ARRAY_SIZE(hdr), hdr)) == NULL)
+		goto oom;
+	json_array_foreach (tasks, i, t) {
+		char id[24], when[40];
+		const char *row[ARRAY_SIZE(hdr)];
+		snprintf(id, sizeof(id), "%lld", (long long)jint(t, "ID"));
+		fmt_time_ms(jint(t, "changed"), when, sizeof(when));
+		row[0] = id;
+		row[1] = jstr(t, "name");
+		row[2] = jstr(t, "state");
+		row[3] = when;
+		row[4] = jstr(t, "result");
+		if (table_add(tb, row) < 0)
+			goto oom;
+	}
+	table_print(tb, stdout);
+	goto out;
+oom:
+	vctl_warnx("out of memory");
+	rc = CTLAPI_EXIT_API;
+out:
+	table_free(&tb);
+	json_decref(res);
+	json_decref(comp);
+	return rc;
+}

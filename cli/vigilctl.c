@@ -70,6 +70,10 @@ usage(FILE *fp)
 		"  computer delete NAME|GUID|ID         remove it from the list (event 251)\n"
 		"  computer settings NAME [SETTING=VALUE|SETTING=inherited ...]\n"
 		"                                       its effective settings, or its own overrides\n"
+		"  computer check-status NAME           contact the agent now, or at its heartbeat (267)\n"
+		"  computer send-policy NAME            send its configuration now (256)\n"
+		"  computer clear-alerts NAME           end the warnings and errors that no longer hold (266)\n"
+		"  computer tasks NAME [--json]         its tasks and their states\n"
 		"  policy list | show NAME|ID [--json]  policies, or one with each setting's source\n"
 		"  policy create NAME [--parent P|none] [--description D] [SETTING=VALUE ...]\n"
 		"  policy set NAME|ID [--parent P|none] [--description D] SETTING=VALUE ...\n"
@@ -1093,6 +1097,8 @@ cmd_computer_show(struct vctl *v)
 
 	if (v->settings)
 		return cmd_computer_settings(v);
+	if (v->action != NULL)
+		return cmd_computer_action(v);
 	if (v->deactivate)
 		return vctl_deactivate(v);
 	if (v->delete)
@@ -1131,6 +1137,21 @@ cmd_computer_show(struct vctl *v)
 	vctl_kv("Platform:", jstr(comp, "platform"));
 	vctl_kv("Agent version:", jstr(comp, "agentVersion"));
 	vctl_kv("Policy:", jstr(comp, "policyName"));
+	vctl_kv("Direction:", jstr(vg, "communicationDirection"));
+	if (jint(vg, "agentPort") > 0) {
+		snprintf(s, sizeof(s), "%s port %lld, %s", jstr(vg, "lastIPUsed"),
+			 (long long)jint(vg, "agentPort"),
+			 *jstr(vg, "reachError") ? "last call FAILED"
+			 : jint(vg, "lastReach") > 0 ? "last call worked"
+						      : "not called yet");
+		vctl_kv("Agent port:", s);
+		if (*jstr(vg, "reachError"))
+			vctl_kv("Call failed:", jstr(vg, "reachError"));
+	} else {
+		vctl_kv("Agent port:", "not listening (or not reported)");
+	}
+	vctl_join(json_object_get(json_object_get(comp, "tasks"), "agentTasks"), ", ", &st);
+	vctl_kv("Tasks:", st.len ? st.data : "none");
 	snprintf(s, sizeof(s), "%lld ms", (long long)jint(vg, "clockOffsetMs"));
 	vctl_kv("Clock offset:", s);
 	vctl_fmt_when(jint(vg, "certificateExpires"), s, sizeof(s));
@@ -1294,7 +1315,8 @@ static const struct vctl_cmd vctl_cmds[] = {
 	{"computers", "computers [--json]", OPT_JSON, 0, 1, cmd_computers},
 	{"computer",
 	 "computer show|deactivate|delete NAME|GUID|ID [--json] | computer power NAME "
-	 "stopped|running | computer settings NAME [SETTING=VALUE ...]",
+	 "stopped|running | computer settings NAME [SETTING=VALUE ...] | computer "
+	 "check-status|send-policy|clear-alerts|tasks NAME",
 	 OPT_JSON, 2, 1, cmd_computer_show},
 	{"license", "license show [--json] | license add --seats N [--modules LIST] [--expires DATE]",
 	 OPT_JSON | OPT_SEATS | OPT_MODULES | OPT_EXPIRES, 1, 1, cmd_license},
@@ -1497,8 +1519,11 @@ vctl_parse_cmd(struct vctl *v, int argc, char **argv)
 	}
 	if (v->cmd->run == cmd_computer_show && !v->settings) {
 		const char *sub = argv[optind + 1];
-		if ((strcmp(sub, "show") != 0 && strcmp(sub, "deactivate") != 0 &&
-		     strcmp(sub, "delete") != 0 && strcmp(sub, "power") != 0) ||
+		if (strcmp(sub, "check-status") == 0 || strcmp(sub, "send-policy") == 0 ||
+		    strcmp(sub, "clear-alerts") == 0 || strcmp(sub, "tasks") == 0)
+			v->action = sub;
+		else if ((strcmp(sub, "show") != 0 && strcmp(sub, "deactivate") != 0 &&
+			  strcmp(sub, "delete") != 0 && strcmp(sub, "power") != 0) ||
 		    argv[optind + 2][0] == '\0' || (strcmp(sub, "power") == 0) != (nargs == 4)) {
 			vctl_warnx("usage: vigilctl %s", v->cmd->usage);
 			return CTLAPI_EXIT_USAGE;

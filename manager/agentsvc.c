@@ -325,7 +325,7 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 	comp->activated_ms = comp->last_contact_ms = now;
 	str_copy(comp->last_ip, c->peer_ip, sizeof(comp->last_ip));
 	if (h->clock_ms)
-		comp->clock_offset_ms = h->clock_ms - now;
+		comp->clock_offset_ms = comp->last_clock_offset_ms = h->clock_ms - now;
 	policy = policy_effective(m, comp);
 	if (policy == NULL || policy_config_fpr(m, comp, fpr) < 0)
 		goto fail;

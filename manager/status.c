@@ -73,6 +73,8 @@ status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t no
 	c->last_contact_mono = now_mono;
 	c->offline = 0;
 	status_schedule(m, c, now_mono);
+	/* manager-initiated: the polls start now */
+	contact_reschedule(m, c);
 }
 
 static int
@@ -103,7 +105,8 @@ status_clock(struct mgr *m, struct computer *c)
 		if ((off < 0 ? -off : off) > max_ms)
 			snprintf(msg, sizeof(msg),
 				 "the agent's clock is %lld s %s the manager's (the policy allows %lld s)",
-				 (long long)((off < 0 ? -off : off) / 1000), off < 0 ? "behind" : "ahead of",
+				 (long long)(((off < 0 ? -off : off) + 500) / 1000),
+				 off < 0 ? "behind" : "ahead of",
 				 (long long)(max_ms / 1000));
 		else
 			snprintf(msg, sizeof(msg),
