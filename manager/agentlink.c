@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "httpresp.h"
 #include "log.h"
 #include "mgr.h"
 #include "pki.h"
@@ -116,46 +117,7 @@ link_peer_ok(struct link *k, char *why, size_t whysize)
 static int
 link_parse(struct link *k, int eof, int *status, const char **body, size_t *blen)
 {
-	const char *d = k->in.data, *end, *cl;
-	size_t hlen, want;
-	int64_t v;
-
-	if (d == NULL)
-		return eof ? -1 : 0;
-	end = memmem(d, k->in.len, "\r\n\r\n", 4);
-	if (end == NULL)
-		return eof ? -1 : 0;
-	hlen = (size_t)(end - d) + 4;
-	if (k->in.len < 12 || strncmp(d, "HTTP/1.", 7) != 0)
-		return -1;
-	*status = (d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0');
-	if (*status < 100 || *status > 599)
-		return -1;
-	cl = memmem(d, hlen, "\r\nContent-Length:", 17);
-	if (cl != NULL) {
-		char num[24];
-		size_t i = 0;
-		cl += 17;
-		while (*cl == ' ')
-			cl++;
-		while (i + 1 < sizeof(num) && cl[i] >= '0' && cl[i] <= '9') {
-			num[i] = cl[i];
-			i++;
-		}
-		num[i] = '\0';
-		if (parse_i64(num, 0, LINK_MAX_ANSWER, &v) < 0)
-			return -1;
-		want = (size_t)v;
-		if (k->in.len - hlen < want)
-			return eof ? -1 : 0;
-	} else {
-		if (!eof)
-			return 0; /* until the agent closes */
-		want = k->in.len - hlen;
-	}
-	*body = d + hlen;
-	*blen = want;
-	return 1;
+	return httpresp_parse(k->in.data, k->in.len, eof, LINK_MAX_ANSWER, status, body, blen);
 }
 
 static void
