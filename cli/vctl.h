@@ -56,6 +56,7 @@ enum vctl_opt {
 	OPT_OUTPUT = 1 << 21,
 	OPT_PARENT = 1 << 22,
 	OPT_DESCRIPTION = 1 << 23,
+	OPT_SUMMARY = 1 << 24,
 };
 
 #define OPT_GLOBAL (OPT_MANAGER | OPT_KEY_FILE | OPT_CA | OPT_NO_VERIFY_NAME)
@@ -116,5 +117,6 @@ int vctl_resolve(struct vctl *v, const char *arg, json_t **comp_r);
 int cmd_policy(struct vctl *v);
 int cmd_computer_settings(struct vctl *v);
 int cmd_computer_action(struct vctl *v);
+int cmd_alert_summary(struct vctl *v);
 
 #endif

@@ -464,3 +464,68 @@ out:
 	json_decref(comp);
 	return rc;
 }
+
+/* alerts --summary: one row per alert type, with the computers it affects */
+int
+cmd_alert_summary(struct vctl *v)
+{
+	static const char *const hdr[] = {"ALERT", "SEVERITY", "COUNT", "COMPUTERS"};
+	struct table *t = NULL;
+	json_t *res = NULL, *arr, *s, *c;
+	struct buf names;
+	size_t i, j;
+	int rc = CTLAPI_EXIT_API;
+
+	buf_init(&names, 4096);
+	if (ctlapi_get(&v->api, "/api/alerts?summary=true", 1, &res, &v->err) < 0) {
+		buf_clear(&names);
+		return vctl_api_fail(v);
+	}
+	arr = json_object_get(res, "alertSummaries");
+	if (!json_is_array(arr)) {
+		rc = vctl_bad_answer(v, "an \"alertSummaries\" list");
+		goto out;
+	}
+	if (v->given & OPT_JSON) {
+		rc = vctl_print_json(arr);
+		goto out;
+	}
+	if (json_array_size(arr) == 0) {
+		fprintf(stderr, "vigilctl: no open alerts\n");
+		rc = 0;
+		goto out;
+	}
+	if ((t = table_new(ARRAY_SIZE(hdr), hdr)) == NULL)
+		goto oom;
+	json_array_foreach (arr, i, s) {
+		const char *row[ARRAY_SIZE(hdr)];
+		char n[24];
+		buf_reset(&names);
+		/* five names, then how many more, as the console's summary shows */
+		json_array_foreach (json_object_get(s, "computers"), j, c) {
+			if (j == 5) {
+				buf_printf(&names, ", ... (%zu more)",
+				           json_array_size(json_object_get(s, "computers")) - 5);
+				break;
+			}
+			buf_printf(&names, "%s%s", j ? ", " : "", jstr(c, "hostName"));
+		}
+		snprintf(n, sizeof(n), "%lld", (long long)jint(s, "count"));
+		row[0] = jstr(s, "name");
+		row[1] = jstr(s, "severity");
+		row[2] = n;
+		row[3] = names.len ? buf_cstr(&names) : "(the manager)";
+		if (table_add(t, row) < 0)
+			goto oom;
+	}
+	table_print(t, stdout);
+	rc = 0;
+	goto out;
+oom:
+	vctl_warnx("out of memory");
+out:
+	table_free(&t);
+	buf_clear(&names);
+	json_decref(res);
+	return rc;
+}

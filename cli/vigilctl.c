@@ -53,6 +53,7 @@ static const struct option vctl_longopts[] = {
 	{"output", required_argument, NULL, OPT_OUTPUT},
 	{"parent", required_argument, NULL, OPT_PARENT},
 	{"description", required_argument, NULL, OPT_DESCRIPTION},
+	{"summary", no_argument, NULL, OPT_SUMMARY},
 	{NULL, 0, NULL, 0},
 };
 
@@ -87,6 +88,7 @@ usage(FILE *fp)
 		"  events [--computer NAME|GUID|ID] [--id N] [--since T] [--until T]\n"
 		"         [--limit N] [--wide] [--json] system events, oldest first\n"
 		"  alerts [--all] [--wide] [--json]     open alerts (--all: cleared ones too)\n"
+		"  alerts --summary [--json]            open alerts by type, with the computers hit\n"
 		"  alert dismiss ID                     dismiss a dismissible alert (event 800)\n"
 		"  inventory push FILE|- [--json]       send instances' power states (JSON)\n"
 		"  deploy-script [--policy P] [--retry-interval S] [--max-retries N]\n"
@@ -1212,6 +1214,8 @@ cmd_alerts(struct vctl *v)
 	size_t i;
 	int all = (v->given & OPT_ALL) != 0, rc;
 
+	if (v->given & OPT_SUMMARY)
+		return cmd_alert_summary(v);
 	if (ctlapi_get(&v->api, all ? "/api/alerts?all=true" : "/api/alerts", 1, &res, &v->err) <
 	    0) {
 		rc = vctl_api_fail(v);
@@ -1329,8 +1333,8 @@ static const struct vctl_cmd vctl_cmds[] = {
 	 "events [--computer X] [--id N] [--since T] [--until T] [--limit N] [--wide] [--json]",
 	 OPT_JSON | OPT_WIDE | OPT_COMPUTER | OPT_ID | OPT_SINCE | OPT_UNTIL | OPT_LIMIT, 0, 1,
 	 cmd_events},
-	{"alerts", "alerts [--all] [--wide] [--json]", OPT_JSON | OPT_WIDE | OPT_ALL, 0, 1,
-	 cmd_alerts},
+	{"alerts", "alerts [--all | --summary] [--wide] [--json]",
+	 OPT_JSON | OPT_WIDE | OPT_ALL | OPT_SUMMARY, 0, 1, cmd_alerts},
 	{"alert", "alert dismiss ID", 0, 2, 1, cmd_alert},
 	{"inventory", "inventory push FILE|- [--json]", OPT_JSON, 2, 1, cmd_inventory},
 	{"deploy-script",

@@ -237,7 +237,7 @@ alert_dismiss(struct mgr *m, int64_t id, const char *by, char *err, size_t errsi
 			 (long long)id, al->type->name);
 		return -2;
 	}
-	event_record(m, EV_ALERT_DISMISSED,
+	event_record(m, al->type->severity == ALERT_CRITICAL ? EV_ERROR_DISMISSED : EV_ALERT_DISMISSED,
 		     al->computer_id ? registry_by_id(&m->reg, al->computer_id) : NULL,
 		     "%s (alert %lld) dismissed by %s", al->type->name, (long long)id, by);
 	alert_end(m, pp);

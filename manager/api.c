@@ -273,6 +273,47 @@ api_alert_cb(void *vctx, const struct alert_row *row)
 	return json_array_append_new(ctx->arr, o);
 }
 
+/*
+ * ?summary=true: open alerts by type, with the computers each affects (the
+ * Alerts page's summary view), from memory.
+ */
+static void
+api_alert_summary(struct mgr *m, struct http_response *resp)
+{
+	json_t *by_type = json_object(), *arr = json_array(), *s;
+	const struct alert *al;
+	const char *k;
+
+	for (al = m->alerts.open; al != NULL; al = al->next) {
+		const struct computer *c = al->computer_id ? registry_by_id(&m->reg, al->computer_id)
+							   : NULL;
+		s = json_object_get(by_type, al->type->id);
+		if (s == NULL) {
+			s = json_pack("{s:s, s:s, s:s, s:b, s:i, s:I, s:I, s:[]}", "alertType",
+				      al->type->id, "name", al->type->name, "severity",
+				      alert_severity_name(al->type->severity), "dismissible",
+				      al->type->dismissible, "count", 0, "firstRaised",
+				      (json_int_t)al->first_raised_ms, "lastChanged",
+				      (json_int_t)al->last_changed_ms, "computers");
+			json_object_set_new(by_type, al->type->id, s);
+		}
+		json_object_set_new(s, "count",
+				    json_integer(json_integer_value(json_object_get(s, "count")) + 1));
+		if (al->first_raised_ms < json_integer_value(json_object_get(s, "firstRaised")))
+			json_object_set_new(s, "firstRaised", json_integer(al->first_raised_ms));
+		if (al->last_changed_ms > json_integer_value(json_object_get(s, "lastChanged")))
+			json_object_set_new(s, "lastChanged", json_integer(al->last_changed_ms));
+		if (c != NULL)
+			json_array_append_new(json_object_get(s, "computers"),
+					      json_pack("{s:I, s:s}", "ID", (json_int_t)c->id,
+							"hostName", c->hostname));
+	}
+	json_object_foreach(by_type, k, s)
+		json_array_append(arr, s);
+	json_decref(by_type);
+	api_reply(resp, json_pack("{s:o}", "alertSummaries", arr));
+}
+
 static void
 api_alerts(struct mgr *m, struct http_request *req, struct http_response *resp)
 {
@@ -280,6 +321,10 @@ api_alerts(struct mgr *m, struct http_request *req, struct http_response *resp)
 	char v[16];
 	int all = httpreq_query(req, "all", v, sizeof(v)) == 0 && strcmp(v, "true") == 0;
 
+	if (httpreq_query(req, "summary", v, sizeof(v)) == 0 && strcmp(v, "true") == 0) {
+		api_alert_summary(m, resp);
+		return;
+	}
 	store_flush(&m->store, 0);
 	if (store_alerts_query(&m->store, all, 0, api_alert_cb, &ctx) < 0) {
 		json_decref(ctx.arr);

@@ -55,6 +55,7 @@ struct event_def {
 #define EV_AIA_REQUESTED 790
 #define EV_AIA_FAILED 791
 #define EV_ALERT_DISMISSED 800
+#define EV_ERROR_DISMISSED 801
 
 const struct event_def *evcat_find(int id);
 const char *evcat_severity_name(enum ev_severity s);

@@ -192,3 +192,26 @@ def test_jump_between_heartbeats_is_a_clock_change(manager, tmp_path):
     ev = wait_until(lambda: manager.events(id=734, computer="jump"))
     assert "ahead of" in ev[0]["description"] or "jumped" in ev[0]["description"]
     a.stop()
+
+
+def test_alert_summary_groups_by_type_with_the_computers(manager, tmp_path):
+    started = []
+    try:
+        for n in ("skew1", "skew2"):
+            a = Agent(manager, tmp_path, n).start("--clock-offset", "-3600000")
+            started.append(a)
+            a.activate()
+        wait_until(lambda: len([x for x in manager.alerts() if x["alertType"] == "clock-change"]) == 2)
+        s = manager.api("/api/alerts?summary=true")["alertSummaries"]
+        clk = [x for x in s if x["alertType"] == "clock-change"][0]
+        assert clk["count"] == 2 and sorted(c["hostName"] for c in clk["computers"]) == ["skew1", "skew2"]
+        r = ctl(manager, "alerts", "--summary")
+        line = [x for x in r.stdout.splitlines() if x.startswith("Clock change detected")][0]
+        assert "warning" in line and " 2 " in line and "skew1" in line and "skew2" in line
+        # dismissible: dismissed, it is recorded (800) and gone from the summary
+        al = [x for x in manager.alerts() if x["alertType"] == "clock-change"][0]
+        assert ctl(manager, "alert", "dismiss", str(al["ID"])).returncode == 0
+        assert [e for e in manager.events(id=800) if "Clock change detected" in e["description"]]
+    finally:
+        for a in started:
+            a.stop()
