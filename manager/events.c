@@ -28,6 +28,7 @@ static const struct event_def ev_catalogue[] = {
 	{EV_DEACTIVATED, "Agent Deactivated", EV_INFO, "The computer was deactivated (by the operator, or by a reset on the host); its certificate no longer works."},
 	{EV_OFFLINE, "Offline", EV_ERROR, "More heartbeats were missed than the policy allows. The agent keeps protecting the host with its last configuration."},
 	{EV_BACK_ONLINE, "Back Online", EV_INFO, "A heartbeat arrived from a computer that was offline."},
+	{EV_ABNORMAL_RESTART, "Abnormal Restart Detected", EV_WARNING, "The agent's watchdog (vigil-agent --monitor) restarted the agent after it died; reported at the agent's next heartbeat, the description says how often and why."},
 	{EV_HEARTBEAT_REJECTED, "Agent Heartbeat Rejected", EV_WARNING, "A heartbeat was refused (revoked, expired or superseded certificate, deactivated computer); the description says why."},
 	{EV_UNRECOGNIZED_CLIENT, "Contact by Unrecognized Client", EV_WARNING, "A client presented a certificate not issued by this manager, or one for a computer it does not know."},
 	{EV_AIA_REQUESTED, "Agent-Initiated Activation Requested", EV_INFO, "An agent asked to be activated."},

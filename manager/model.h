@@ -65,6 +65,9 @@ struct computer {
 	struct computer *hnext;
 	/* alerts.c: open alerts of this computer */
 	int open_critical, open_warning;
+	/* wdreport.c: the agent's watchdog, from its heartbeats (not stored) */
+	int64_t watchdog_restarts;
+	int64_t watchdog_last_restart_ms;
 };
 
 enum alert_severity { ALERT_WARNING, ALERT_CRITICAL };
