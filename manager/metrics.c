@@ -77,7 +77,7 @@ metrics_one(struct buf *out, const char *name, const char *type, const char *hel
 {
 	if (metrics_head(out, name, type, help) < 0)
 		return -1;
-	return buf_printf(out, "%s %.17g\n", name, v);
+	return buf_printf(out, "%s %.15g\n", name, v);
 }
 
 struct series {
