@@ -299,7 +299,7 @@ main(int argc, char **argv)
 	struct monitor_opts mo = {NULL, MONITOR_DEFAULT_BACKOFF_MAX_S * 1000,
 				  MONITOR_DEFAULT_STABLE_S * 1000};
 	int64_t wd_ping_ms, next_wd_ping = 0;
-	int monitor = 0;
+	int monitor = 0, verbose = 0;
 	struct wdstate w;
 	struct agent a;
 	const char *dir = AGENT_DEFAULT_DIR;
@@ -311,7 +311,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "d:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': dir = optarg; break;
-		case 'v': log_set_level(LOG_LVL_DEBUG); break;
+		case 'v': verbose = 1; break;
 		case 'C':
 			if (parse_i64(optarg, -INT64_C(315360000000), INT64_C(315360000000), &v) < 0) {
 				fprintf(stderr, "--clock-offset: not a number of milliseconds\n");
@@ -344,7 +344,8 @@ main(int argc, char **argv)
 			return rc;
 		/* the child: the agent itself */
 	}
-	log_init("vigil-agent", LOG_LVL_INFO);
+	/* after the options: log_init() sets the level, so -v must come through it */
+	log_init("vigil-agent", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -164,6 +164,14 @@ def test_watchdog_backs_off_a_crash_looping_agent(tmp_path):
             mon.wait()
 
 
+def test_agent_v_logs_at_debug_level_also_under_the_monitor(manager, monitored):
+    # -v used to be undone by log_init(): no debug line ever appeared
+    a = monitored("dbg", "-v")
+    a.ctl("heartbeat")
+    wait_until(lambda: "vigil-agent[%d]: debug: heartbeat ok" % a.agent_pid() in a.logs(),
+               what="a debug line from the agent")
+
+
 # --- health -------------------------------------------------------------
 
 def test_agent_health_ok_then_critical_when_the_manager_is_down(manager, monitored):
