@@ -219,6 +219,28 @@ cmd_activate(int argc, char **argv)
 	return 0;
 }
 
+/* The watchdog's line of "status", from watchdog.json as the daemon reports it. */
+static void
+print_watchdog(json_t *w)
+{
+	json_int_t pid = json_integer_value(json_object_get(w, "monitor_pid")),
+		   n = json_integer_value(json_object_get(w, "restarts"));
+	char t[40];
+
+	if (w == NULL || pid == 0) {
+		printf("watchdog:       none (start the agent with vigil-agent --monitor)\n");
+		return;
+	}
+	if (n == 0) {
+		printf("watchdog:       running (pid %lld), no restarts\n", (long long)pid);
+		return;
+	}
+	fmt_time_ms(json_integer_value(json_object_get(w, "last_restart_ms")), t, sizeof(t));
+	printf("watchdog:       running (pid %lld), %lld restart%s, the last at %s (%s)\n",
+	       (long long)pid, (long long)n, n == 1 ? "" : "s", t,
+	       json_string_value(json_object_get(w, "last_exit")));
+}
+
 static void
 print_status(json_t *s, int from_daemon)
 {
@@ -271,6 +293,7 @@ print_status(json_t *s, int from_daemon)
 		       (long long)json_integer_value(json_object_get(hb, "consecutive_failures")));
 	fmt_time_ms(json_integer_value(json_object_get(hb, "success_ms")), t, sizeof(t));
 	printf("last success:   %s\n", t);
+	print_watchdog(json_object_get(s, "watchdog"));
 }
 
 static json_t *

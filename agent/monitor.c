@@ -99,6 +99,30 @@ monitor_stop_child(pid_t child, const sigset_t *set)
 	}
 }
 
+/* The agent may have reported earlier restarts meanwhile: keep its ack. */
+static void
+monitor_reload_unreported(const char *dir, struct wdstate *w)
+{
+	struct wdstate cur;
+
+	if (wdstate_load(dir, &cur) == 1)
+		w->unreported = cur.unreported;
+}
+
+/* A restart, before the agent starts again: the agent reports it (wdstate.h). */
+static void
+monitor_record_restart(const char *dir, struct wdstate *w)
+{
+	monitor_reload_unreported(dir, w);
+	w->restarts++;
+	w->unreported++;
+	w->last_restart_ms = now_ms();
+	if (wdstate_save(dir, w) < 0)
+		log_warn("cannot write %s/%s: this restart will not be reported", dir,
+		         WDSTATE_FILE);
+	log_info("restart %lld of the agent", (long long)w->restarts);
+}
+
 int
 monitor_run(const struct monitor_opts *o, int *exit_code_r)
 {
@@ -107,7 +131,7 @@ monitor_run(const struct monitor_opts *o, int *exit_code_r)
 	int64_t started_mono = 0, delay = 0;
 	char why[128];
 	pid_t child = -1;
-	int ws, sig;
+	int ws, sig, died;
 
 	*exit_code_r = 0;
 	log_init("vigil-monitor", LOG_LVL_INFO);
@@ -134,8 +158,10 @@ monitor_run(const struct monitor_opts *o, int *exit_code_r)
 	         (long long)(o->backoff_max_ms / 1000), (long long)(o->stable_ms / 1000));
 
 	for (;;) {
+		died = 0;
 		child = fork();
 		if (child < 0) {
+			/* not a restart: nothing ran, nothing to report */
 			log_error("cannot start the agent: fork: %s", strerror(errno));
 			delay = monitor_backoff_ms(++w.consecutive, o->backoff_max_ms);
 		} else if (child == 0) {
@@ -174,6 +200,7 @@ monitor_run(const struct monitor_opts *o, int *exit_code_r)
 				    (int)child);
 				goto stop;
 			}
+			died = 1;
 			w.consecutive = monitor_next_consecutive(
 			    w.consecutive, mono_ms() - started_mono, o->stable_ms);
 			delay = monitor_backoff_ms(w.consecutive, o->backoff_max_ms);
@@ -201,25 +228,11 @@ monitor_run(const struct monitor_opts *o, int *exit_code_r)
 				}
 			}
 		}
-		{
-			/* the agent may have reported earlier restarts meanwhile */
-			struct wdstate cur;
-			if (wdstate_load(o->dir, &cur) == 1)
-				w.unreported = cur.unreported;
-		}
-		w.restarts++;
-		w.unreported++;
-		w.last_restart_ms = now_ms();
-		if (wdstate_save(o->dir, &w) < 0)
-			log_warn("cannot write %s/%s: this restart will not be reported", o->dir,
-			         WDSTATE_FILE);
-		log_info("restart %lld of the agent", (long long)w.restarts);
+		if (died)
+			monitor_record_restart(o->dir, &w);
 	}
-stop : {
-	struct wdstate cur;
-	if (wdstate_load(o->dir, &cur) == 1)
-		w.unreported = cur.unreported;
-}
+stop:
+	monitor_reload_unreported(o->dir, &w);
 	w.monitor_pid = 0;
 	if (wdstate_save(o->dir, &w) < 0)
 		log_warn("cannot write %s/%s", o->dir, WDSTATE_FILE);

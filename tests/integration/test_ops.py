@@ -116,6 +116,9 @@ def test_watchdog_restarts_a_killed_agent_and_the_manager_records_it(manager, mo
     r = health(a)
     assert r.returncode == 0, r.stdout
     assert "1 restart, the last at" in r.stdout
+    st = a.ctl("status").stdout
+    assert re.search(r"^watchdog: +running \(pid %d\), 1 restart, the last at \S+ "
+                     r"\(killed by signal 9 \(SIGKILL\)\)$" % a.proc.pid, st, re.M), st
     assert alive(new)
 
 
