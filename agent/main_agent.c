@@ -389,6 +389,9 @@ main(int argc, char **argv)
 			if (d < timeout)
 				timeout = d < 0 ? 0 : (int)d;
 		}
+		/* a WatchdogSec= under 2 s needs pings more often than once a second */
+		if (wd_ping_ms > 0 && next_wd_ping - now < timeout)
+			timeout = next_wd_ping - now < 0 ? 0 : (int)(next_wd_ping - now);
 		if (poll(&pfd, 1, timeout) > 0)
 			agent_ctl(&a, lfd);
 		if (reload_requested) {

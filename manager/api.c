@@ -45,7 +45,8 @@ static json_t *
 api_computer_json(struct mgr *m, const struct computer *c)
 {
 	json_error_t je;
-	json_t *ifs = json_loads(c->interfaces_json, 0, &je), *out_ifs = json_array(), *it, *o, *vigil;
+	json_t *ifs = json_loads(c->interfaces_json, 0, &je), *out_ifs = json_array(), *it;
+	json_t *o, *vigil;
 	int64_t dl = status_deadline_wall_ms(m, c);
 	size_t i;
 

@@ -456,8 +456,10 @@ store_alert_exists(struct store *s, int64_t id)
 	return found;
 }
 
-const int64_t store_flush_bucket_us[STORE_FLUSH_BUCKETS] = {500,    1000,   2500,	  5000,	   10000,
-							      25000, 100000, 250000, 1000000};
+/* from half a millisecond (an idle batch) to a second (a stalled disk) */
+const int64_t store_flush_bucket_us[STORE_FLUSH_BUCKETS] = {
+	500, 1000, 2500, 5000, 10000, 25000, 100000, 250000, 1000000,
+};
 
 static int64_t
 store_now_us(void)

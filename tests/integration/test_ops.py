@@ -467,7 +467,8 @@ def test_manager_notifies_systemd(tmp_path):
 def test_agent_under_the_monitor_notifies_systemd(tmp_path, manager):
     ns = NotifySocket(tmp_path)
     old = os.environ.copy()
-    os.environ.update(NOTIFY_SOCKET=ns.path, WATCHDOG_USEC="2000000")
+    # 0.4 s: pings every 0.2 s, more often than the agent's one-second loop
+    os.environ.update(NOTIFY_SOCKET=ns.path, WATCHDOG_USEC="400000")
     try:
         a = MonitoredAgent(manager, tmp_path, "sd1").start()
     finally:
@@ -476,7 +477,7 @@ def test_agent_under_the_monitor_notifies_systemd(tmp_path, manager):
     try:
         wait_until(lambda: ns.has("READY=1"), what="READY=1")
         # the agent, not the monitor, pings: WATCHDOG_PID is rewritten for it
-        wait_until(lambda: ns.count("WATCHDOG=1") >= 2, what="WATCHDOG=1 pings from the agent")
+        wait_until(lambda: ns.count("WATCHDOG=1") >= 5, what="WATCHDOG=1 pings from the agent")
     finally:
         a.stop()
 
