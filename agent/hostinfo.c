@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 
 #include "util.h"
+#include "wdstate.h"
 
 static json_t *
 hi_find(json_t *arr, const char *name)
@@ -149,5 +150,11 @@ hostinfo_fill(json_t *obj, const char *hostname_override, int64_t clock_offset_m
 	    json_object_set_new(obj, "clock_ms", json_integer(now_ms() + clock_offset_ms)) < 0 ||
 	    json_object_set_new(obj, "interfaces", hostinfo_interfaces()) < 0)
 		return -1;
+	{
+		/* restarts by the watchdog, until a heartbeat delivered them (wdstate.h) */
+		json_t *wd = wdstate_report_json(state_dir);
+		if (wd != NULL && json_object_set_new(obj, "watchdog", wd) < 0)
+			return -1;
+	}
 	return 0;
 }

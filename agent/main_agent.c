@@ -27,9 +27,12 @@
 #include "hostinfo.h"
 #include "listener.h"
 #include "log.h"
+#include "monitor.h"
 #include "retry.h"
+#include "sdnotify.h"
 #include "state.h"
 #include "util.h"
+#include "wdstate.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -57,6 +60,7 @@ struct agent {
 	int listen_port;     /* configured; 0 picks one (tests) */
 	int inbound_blocked; /* test aid: vigil-agentctl block-inbound */
 	char listen_error[256];
+	int wd_unreported; /* restarts by the watchdog the manager was not told of */
 };
 
 /* The agent port is open when activated and the policy lets the manager call. */
@@ -181,6 +185,9 @@ agent_heartbeat(struct agent *a)
 	if (a->hs.last_ok) {
 		delay = hb_next_delay_ms(a->st.heartbeat_interval, rand_below(UINT64_MAX));
 		log_debug("heartbeat ok; next in %lld ms", (long long)delay);
+		/* the heartbeat carried the watchdog's report (hostinfo.c) */
+		if (a->wd_unreported && wdstate_ack(a->st.dir) == 0)
+			a->wd_unreported = 0;
 	} else {
 		delay = hb_backoff_ms(a->hs.failures, a->st.heartbeat_interval,
 				      rand_below(UINT64_MAX));
@@ -347,6 +354,16 @@ agent_status_json(struct agent *a)
 				  a->inbound_blocked));
 	if (o != NULL && a->retry_result[0])
 		json_object_set_new(o, "last_activation_retry", json_string(a->retry_result));
+	if (o != NULL) {
+		struct wdstate w;
+		if (wdstate_load(a->st.dir, &w) == 1)
+			json_object_set_new(
+				o, "watchdog",
+				json_pack("{s:I, s:I, s:I, s:I, s:s}", "monitor_pid",
+					  (json_int_t)w.monitor_pid, "restarts", (json_int_t)w.restarts,
+					  "unreported", (json_int_t)w.unreported, "last_restart_ms",
+					  (json_int_t)w.last_restart_ms, "last_exit", w.last_exit));
+	}
 	return o;
 }
 
@@ -402,11 +419,14 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: vigil-agent [-d DIR] [-v] [--listen-address A] [--listen-port N]\n"
-		    "                   [--clock-offset MS]\n"
+		    "                   [--monitor [--restart-max S] [--stable-after S]] [--clock-offset MS]\n"
 		    "  -d DIR              state directory (default " AGENT_DEFAULT_DIR ")\n"
 		    "  -v                  debug logging\n"
 		    "  --listen-address A  address of the agent port for the manager (default 0.0.0.0)\n"
 		    "  --listen-port N     the agent port (default 4118; 0 picks a free one)\n"
+		    "  --monitor           run under a watchdog that restarts the agent when it dies\n"
+		    "  --restart-max S     longest back-off between restarts (default 120, 1-3600)\n"
+		    "  --stable-after S    up this long, the back-off starts over (default 300)\n"
 		    "  --clock-offset MS   test option: report the clock shifted by MS milliseconds\n");
 }
 
@@ -416,8 +436,16 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {{"clock-offset", required_argument, NULL, 'C'},
 						 {"listen-address", required_argument, NULL, 'A'},
 						 {"listen-port", required_argument, NULL, 'P'},
+						 {"monitor", no_argument, NULL, 'M'},
+						 {"restart-max", required_argument, NULL, 'R'},
+						 {"stable-after", required_argument, NULL, 'T'},
 						 {"help", no_argument, NULL, 'h'},
 						 {NULL, 0, NULL, 0}};
+	struct monitor_opts mo = {NULL, MONITOR_DEFAULT_BACKOFF_MAX_S * 1000,
+				  MONITOR_DEFAULT_STABLE_S * 1000};
+	int64_t wd_ping_ms, next_wd_ping = 0;
+	int monitor = 0, verbose = 0;
+	struct wdstate w;
 	struct agent a;
 	const char *dir = AGENT_DEFAULT_DIR;
 	char sock[PATH_MAX];
@@ -431,7 +459,7 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "d:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': dir = optarg; break;
-		case 'v': log_set_level(LOG_LVL_DEBUG); break;
+		case 'v': verbose = 1; break;
 		case 'C':
 			if (parse_i64(optarg, -INT64_C(315360000000), INT64_C(315360000000), &v) < 0) {
 				fprintf(stderr, "--clock-offset: not a number of milliseconds\n");
@@ -453,11 +481,33 @@ main(int argc, char **argv)
 			}
 			a.listen_port = (int)v;
 			break;
+		case 'M': monitor = 1; break;
+		case 'R':
+		case 'T':
+			if (parse_i64(optarg, 1, ch == 'R' ? 3600 : 86400, &v) < 0) {
+				fprintf(stderr, "--%s: seconds from 1 to %d\n",
+					ch == 'R' ? "restart-max" : "stable-after", ch == 'R' ? 3600 : 86400);
+				return 2;
+			}
+			*(ch == 'R' ? &mo.backoff_max_ms : &mo.stable_ms) = v * 1000;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	log_init("vigil-agent", LOG_LVL_INFO);
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (monitor) {
+		int rc;
+		mo.dir = dir;
+		if (monitor_run(&mo, &rc) == 0)
+			return rc;
+		/* the child: the agent itself */
+	}
+	/* after the options: log_init() sets the level, so -v must come through it */
+	log_init("vigil-agent", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -478,6 +528,16 @@ main(int argc, char **argv)
 		fatal("--listen-port 0: cannot find a free port on %s", a.listen_addr);
 	agent_reload(&a);
 	log_info("vigil-agent %s started; state in %s", AGENT_VERSION, dir);
+	if (wdstate_load(dir, &w) == 1 && w.unreported > 0) {
+		a.wd_unreported = 1;
+		log_warn("started again by the watchdog (restart %lld; last exit: %s); the manager "
+			 "hears of it at the next heartbeat",
+			 (long long)w.restarts, w.last_exit);
+	}
+	/* systemd (Type=notify): ready once the control socket answers */
+	if (sdnotify_send("READY=1") < 0)
+		log_warn("cannot notify systemd on $NOTIFY_SOCKET: %s", strerror(errno));
+	wd_ping_ms = sdnotify_watchdog_ms() / 2;
 
 	while (!stop_requested) {
 		struct pollfd pfd[2] = {{.fd = lfd, .events = POLLIN}, {.fd = a.lis.fd, .events = POLLIN}};
@@ -493,6 +553,9 @@ main(int argc, char **argv)
 			if (d < timeout)
 				timeout = d < 0 ? 0 : (int)d;
 		}
+		/* a WatchdogSec= under 2 s needs pings more often than once a second */
+		if (wd_ping_ms > 0 && next_wd_ping - now < timeout)
+			timeout = next_wd_ping - now < 0 ? 0 : (int)(next_wd_ping - now);
 		if (poll(pfd, a.lis.fd >= 0 ? 2 : 1, timeout) > 0) {
 			if (pfd[0].revents & POLLIN)
 				agent_ctl(&a, lfd);
@@ -509,7 +572,12 @@ main(int argc, char **argv)
 			agent_heartbeat(&a);
 		if (a.pending && now_ms() >= a.pa.next_at_ms)
 			agent_retry_activation(&a);
+		if (wd_ping_ms > 0 && mono_ms() >= next_wd_ping) {
+			sdnotify_send("WATCHDOG=1");
+			next_wd_ping = mono_ms() + wd_ping_ms;
+		}
 	}
+	sdnotify_send("STOPPING=1");
 	log_info("stopping (signal %d)", (int)stop_requested);
 	listener_close(&a.lis);
 	close(lfd);

@@ -4,6 +4,8 @@
  *   heartbeat        force a heartbeat now (dsa_control -m)
  *   status [--json]  activation, manager, GUID, last heartbeat
  *   reset            forget identity and configuration (dsa_control -r)
+ *   health [--json]  Nagios-style health check (seed 001)
+ *   diag-package [-o FILE] [--log FILE]   support archive (dsa_control -d)
  */
 #include <errno.h>
 #include <limits.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -22,6 +25,8 @@
 #include "hostinfo.h"
 #include "retry.h"
 #include "ctl.h"
+#include "diag.h"
+#include "health.h"
 #include "log.h"
 #include "state.h"
 #include "util.h"
@@ -42,6 +47,10 @@ usage(FILE *fp)
 		"  reset             forget the identity and configuration (dsa_control -r)\n"
 		"  block-inbound | unblock-inbound\n"
 		"                    test aid: close or reopen the agent port, as a firewall would\n"
+		"  health [--json]   check the agent like a Nagios plugin (exit 0 OK, 1 WARNING,\n"
+		"                    2 CRITICAL, 3 UNKNOWN)\n"
+		"  diag-package [-o FILE] [--log FILE]\n"
+		"                    write a support archive (tar.gz, 0600) without secrets\n"
 		"  -d DIR            the agent's state directory (default " AGENT_DEFAULT_DIR ")\n");
 }
 
@@ -224,6 +233,28 @@ cmd_activate(int argc, char **argv)
 	return 0;
 }
 
+/* The watchdog's line of "status", from watchdog.json as the daemon reports it. */
+static void
+print_watchdog(json_t *w)
+{
+	json_int_t pid = json_integer_value(json_object_get(w, "monitor_pid")),
+		   n = json_integer_value(json_object_get(w, "restarts"));
+	char t[40];
+
+	if (w == NULL || pid == 0) {
+		printf("watchdog:       none (start the agent with vigil-agent --monitor)\n");
+		return;
+	}
+	if (n == 0) {
+		printf("watchdog:       running (pid %lld), no restarts\n", (long long)pid);
+		return;
+	}
+	fmt_time_ms(json_integer_value(json_object_get(w, "last_restart_ms")), t, sizeof(t));
+	printf("watchdog:       running (pid %lld), %lld restart%s, the last at %s (%s)\n",
+	       (long long)pid, (long long)n, n == 1 ? "" : "s", t,
+	       json_string_value(json_object_get(w, "last_exit")));
+}
+
 static void
 print_status(json_t *s, int from_daemon)
 {
@@ -287,6 +318,7 @@ print_status(json_t *s, int from_daemon)
 		       (long long)json_integer_value(json_object_get(hb, "consecutive_failures")));
 	fmt_time_ms(json_integer_value(json_object_get(hb, "success_ms")), t, sizeof(t));
 	printf("last success:   %s\n", t);
+	print_watchdog(json_object_get(s, "watchdog"));
 }
 
 static json_t *
@@ -464,6 +496,100 @@ cmd_block(const char *what)
 	return ok ? 0 : 1;
 }
 
+/* The health report, as text and as JSON (either may be NULL). */
+static enum nagios_state
+health_report(char **text_r, json_t **json_r)
+{
+	struct nagios_report r;
+	struct buf out;
+	json_t *s = ask_agent("status", 5);
+
+	health_run(state_dir, s, &r);
+	json_decref(s);
+	if (text_r != NULL) {
+		buf_init(&out, NAGIOS_MAX_OUTPUT);
+		*text_r = nagios_format(&r, &out) == 0 ? strdup(buf_cstr(&out)) : NULL;
+		buf_clear(&out);
+	}
+	if (json_r != NULL)
+		*json_r = nagios_json(&r);
+	return nagios_worst(&r);
+}
+
+static int
+cmd_health(int argc, char **argv)
+{
+	int as_json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	enum nagios_state st;
+	char *text = NULL, *s;
+	json_t *o = NULL;
+
+	if (argc > 2 || (argc == 2 && !as_json)) {
+		usage(stderr);
+		return NAGIOS_UNKNOWN;
+	}
+	st = health_report(as_json ? NULL : &text, as_json ? &o : NULL);
+	if (as_json) {
+		s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		json_decref(o);
+	} else {
+		fputs(text ? text : "VIGIL-AGENT UNKNOWN - out of memory\n", stdout);
+		free(text);
+	}
+	return (int)st;
+}
+
+static int
+cmd_diag(int argc, char **argv)
+{
+	struct diag_input in;
+	char name[PATH_MAX], host[256] = "host", t[32], err[512], *htext = NULL;
+	struct tm tm;
+	time_t now = time(NULL);
+	int i, ret;
+
+	memset(&in, 0, sizeof(in));
+	in.dir = state_dir;
+	for (i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--log") == 0) && i + 1 < argc) {
+			if (argv[i][1] == 'o')
+				in.out_path = argv[++i];
+			else
+				in.log_path = argv[++i];
+		} else {
+			fprintf(stderr, "vigil-agentctl: diag-package: unexpected argument \"%s\"\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (in.out_path == NULL) {
+		gethostname(host, sizeof(host) - 1);
+		gmtime_r(&now, &tm);
+		strftime(t, sizeof(t), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(name, sizeof(name), "vigil-agent-diag-%s-%s.tar.gz", host, t);
+		in.out_path = name;
+	}
+	in.status = ask_agent("status", 5);
+	if (in.status == NULL)
+		in.status = status_from_files();
+	else
+		json_object_set_new(in.status, "daemon_running", json_true());
+	health_report(&htext, &in.health_json);
+	in.health_text = htext;
+	ret = diag_package(&in, err, sizeof(err));
+	if (ret == 0)
+		printf("diagnostic package written to %s (mode 0600; no private key, no token)\n",
+		       in.out_path);
+	else
+		fprintf(stderr, "vigil-agentctl: diag-package: %s\n", err);
+	json_decref(in.status);
+	json_decref(in.health_json);
+	free(htext);
+	return ret == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -496,6 +622,10 @@ main(int argc, char **argv)
 		return cmd_reset();
 	if (strcmp(argv[i], "block-inbound") == 0 || strcmp(argv[i], "unblock-inbound") == 0)
 		return cmd_block(argv[i]);
+	if (strcmp(argv[i], "health") == 0)
+		return cmd_health(argc - i, argv + i);
+	if (strcmp(argv[i], "diag-package") == 0)
+		return cmd_diag(argc - i, argv + i);
 	fprintf(stderr, "vigil-agentctl: unknown command \"%s\"\n", argv[i]);
 	usage(stderr);
 	return 2;

@@ -24,6 +24,7 @@
 #include "proto.h"
 #include "status.h"
 #include "util.h"
+#include "wdreport.h"
 
 #define REFUSAL_QUIET_MS 60000
 
@@ -103,6 +104,7 @@ activation_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int
 		  const char *code, const char *hostname, const char *msg)
 {
 	m->stats.activations_refused++;
+	metrics_activation_refused(&m->metrics, code);
 	http_error(resp, status, code, "activation refused: %s", msg);
 	if (refusal_should_record(m, c->peer_ip, code))
 		event_record_target(m, EV_AIA_FAILED, hostname[0] ? hostname : c->peer_ip,
@@ -383,6 +385,7 @@ activation_rate_limited(struct mgr *m, struct conn *c, struct http_response *res
 	if (wait == 0)
 		return 0;
 	m->stats.activations_refused++;
+	metrics_activation_refused(&m->metrics, "rate_limited");
 	http_error(resp, 429, "rate_limited",
 		   "activation refused: too many activations at once; retry in %lld s",
 		   (long long)wait);
@@ -412,6 +415,7 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	if (proto_parse_activation(req->body.data ? req->body.data : "", req->body.len, &ar, err,
 				   sizeof(err)) < 0) {
 		m->stats.activations_refused++;
+		metrics_activation_refused(&m->metrics, "bad_request");
 		http_error(resp, 400, "bad_request", "%s", err);
 		return;
 	}
@@ -715,6 +719,7 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 		return;
 	}
 	status_heartbeat(m, comp, &hb, c->peer_ip, now, now_mono);
+	wdreport_heartbeat(m, comp, req->body.data, req->body.len);
 	m->stats.heartbeats++;
 	/* the fingerprint is cached per policy: the JSON is built only when it differs */
 	policy = NULL;

@@ -67,6 +67,7 @@ api_computer_json_base(struct mgr *m, const struct computer *c)
 {
 	json_error_t je;
 	json_t *ifs = json_loads(c->interfaces_json, 0, &je), *out_ifs = json_array(), *it;
+	json_t *o, *vigil;
 	int64_t dl = status_deadline_wall_ms(m, c);
 	size_t i;
 
@@ -82,7 +83,7 @@ api_computer_json_base(struct mgr *m, const struct computer *c)
 		}
 	}
 	json_decref(ifs);
-	return json_pack(
+	o = json_pack(
 		"{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, "
 		"s:{s:s, s:[s]}, s:{s:o}, "
 		"s:{s:s, s:b, s:I, s:I, s:I, s:s, s:i, s:i, s:s, s:b, s:s, s:s, s:s}}",
@@ -104,6 +105,14 @@ api_computer_json_base(struct mgr *m, const struct computer *c)
 		c->power_stopped ? "stopped" : "running", "holdsSeat", lic_holds_seat(c),
 		"activationFailure", c->failure, "machineFingerprint", c->machine_fpr, "inventoryID",
 		c->inventory_id);
+	/* restarts by the agent's watchdog, as its last heartbeat reported them (wdreport.h) */
+	vigil = json_object_get(o, "vigil");
+	if (vigil != NULL) {
+		json_object_set_new(vigil, "watchdogRestarts", json_integer(c->watchdog_restarts));
+		json_object_set_new(vigil, "lastWatchdogRestart",
+				    json_integer(c->watchdog_last_restart_ms));
+	}
+	return o;
 }
 
 /* ?after=ID&limit=N pages through large fleets in ID order. */
@@ -353,6 +362,22 @@ api_healthz(struct mgr *m, struct http_response *resp)
 				  "computers", (json_int_t)m->reg.n, "online", (json_int_t)online,
 				  "offline", (json_int_t)offline, "agentPort", m->agent_srv.port,
 				  "apiPort", m->api_srv.port, "caFingerprint", m->ca.fingerprint));
+}
+
+/* GET /metrics: the Prometheus text format (metrics.h). */
+static void
+api_metrics(struct mgr *m, const char *method, struct http_response *resp)
+{
+	if (strcmp(method, "GET") != 0) {
+		http_error(resp, 405, "method_not_allowed", "use GET");
+		return;
+	}
+	if (metrics_render(m, &resp->body) < 0) {
+		http_error(resp, 500, "internal", "cannot render the metrics");
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = METRICS_CONTENT_TYPE;
 }
 
 /* Licenses, seats and who holds them. */
@@ -765,6 +790,14 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 		const char *auth = httpreq_header(req, "authorization");
 		if (auth != NULL && strncmp(auth, "ApiKey ", 7) == 0)
 			key = auth + 7;
+		/* Prometheus sends its credentials as a bearer token */
+		else if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0 &&
+			 strcmp(path, "/metrics") == 0)
+			key = auth + 7;
+	}
+	if (strcmp(path, "/metrics") == 0 && !m->cfg.metrics_require_key) {
+		api_metrics(m, method, resp);
+		return;
 	}
 	if (key == NULL || *key == '\0') {
 		http_error(resp, 401, "api_key_required",
@@ -779,6 +812,10 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 	ver = httpreq_header(req, "api-version");
 	if (ver != NULL && strcmp(ver, "v1") != 0) {
 		http_error(resp, 400, "bad_api_version", "api-version \"%s\" is not supported; use v1", ver);
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		api_metrics(m, method, resp);
 		return;
 	}
 	if (strncmp(path, "/api/computers/", 15) == 0) {

@@ -40,6 +40,7 @@ struct mgr_config {
 	int64_t events_max_age_days;
 	int64_t events_max_count;
 	char log_level[16];
+	int64_t metrics_require_key; /* 0 or 1 */
 };
 
 /* Fills cfg with every default. */

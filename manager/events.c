@@ -37,6 +37,7 @@ static const struct event_def ev_catalogue[] = {
 	{EV_BACK_ONLINE, "Back Online", EV_INFO, "A heartbeat arrived from a computer that was offline."},
 	{EV_CLOCK_CHANGE, "Computer Clock Change", EV_WARNING, "The agent's clock differs from the manager's, or jumped between two heartbeats, by more than the policy allows (max_clock_change)."},
 	{EV_CHECK_STATUS_FAILED, "Check Status Failed", EV_ERROR, "The manager could not contact the agent on its port for a check status; the description says why."},
+	{EV_ABNORMAL_RESTART, "Abnormal Restart Detected", EV_WARNING, "The agent's watchdog (vigil-agent --monitor) restarted the agent after it died; reported at the agent's next heartbeat, the description says how often and why."},
 	{EV_COMM_PROBLEM, "Communications Problem", EV_WARNING, "Heartbeats arrive but the manager cannot reach the agent on its port (bidirectional policy): one direction works, the other does not."},
 	{EV_COMM_RESOLVED, "Communications Problem Resolved", EV_INFO, "The manager reached the agent on its port again."},
 	{EV_HEARTBEAT_REJECTED, "Agent Heartbeat Rejected", EV_WARNING, "A heartbeat was refused (revoked, expired or superseded certificate, deactivated computer); the description says why."},

@@ -21,6 +21,8 @@
 #include "jsonbody.h"
 #include "log.h"
 #include "mgr.h"
+#include "mhealth.h"
+#include "sdnotify.h"
 #include "status.h"
 #include "util.h"
 
@@ -45,6 +47,7 @@ usage(FILE *fp)
 	fprintf(fp,
 		"usage: vigil-manager [-c FILE] [-d DIR] [-n] [-v]\n"
 		"       vigil-manager [-c FILE] [-d DIR] new-api-key | new-activation-token\n"
+		"       vigil-manager [-c FILE] [-d DIR] health [--json]\n"
 		"       vigil-manager --settings | --events | --version\n"
 		"  -c FILE      configuration file (default /etc/vigil/manager.conf if present)\n"
 		"  -d DIR       state directory (overrides [manager] state_dir)\n"
@@ -54,7 +57,10 @@ usage(FILE *fp)
 		"  --events     print the event catalogue (Markdown) and exit\n"
 		"  new-api-key, new-activation-token\n"
 		"               replace the secret, print the new one once; a running\n"
-		"               manager takes it on SIGHUP\n");
+		"               manager takes it on SIGHUP\n"
+		"  health       check the running manager (process, ports, database,\n"
+		"               certificates, disk) like a Nagios plugin: exit 0 OK,\n"
+		"               1 WARNING, 2 CRITICAL, 3 UNKNOWN\n");
 }
 
 /* A new random secret into out (49 bytes), its hash into hash_r. */
@@ -204,10 +210,37 @@ mgr_housekeeping(struct mgr *m, int64_t now, int64_t *last_prune)
 	}
 }
 
+/* vigil-manager health [--json]: prints the report, returns the exit code. */
+static int
+mgr_health(const struct mgr_config *cfg, int as_json)
+{
+	struct nagios_report r;
+	struct buf out;
+	json_t *o;
+	char *s;
+
+	mhealth_run(cfg, &r);
+	if (as_json) {
+		o = nagios_json(&r);
+		s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+		printf("%s\n", s ? s : "{}");
+		free(s);
+		json_decref(o);
+	} else {
+		buf_init(&out, NAGIOS_MAX_OUTPUT);
+		if (nagios_format(&r, &out) == 0)
+			fputs(buf_cstr(&out), stdout);
+		buf_clear(&out);
+	}
+	return (int)nagios_worst(&r);
+}
+
 static void
 mgr_run(struct mgr *m)
 {
 	int64_t next_hk = mono_ms(), last_prune = mono_ms();
+	/* systemd's WatchdogSec=: a ping at half the period, from the housekeeping tick */
+	int64_t wd_ping_ms = sdnotify_watchdog_ms() / 2, next_wd_ping = 0;
 
 	while (!stop_requested) {
 		int64_t now = mono_ms(), wake = next_hk, dl = status_next_deadline(m);
@@ -235,8 +268,13 @@ mgr_run(struct mgr *m)
 		status_tick(m, now);
 		contact_tick(m, now);
 		if (now >= next_hk) {
+			metrics_loop_lag(&m->metrics, now - next_hk);
 			mgr_housekeeping(m, now, &last_prune);
 			next_hk = now + HOUSEKEEPING_MS;
+			if (wd_ping_ms > 0 && now >= next_wd_ping) {
+				sdnotify_send("WATCHDOG=1");
+				next_wd_ping = now + wd_ping_ms;
+			}
 		}
 	}
 }
@@ -247,11 +285,12 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"settings", no_argument, NULL, 'S'}, {"events", no_argument, NULL, 'E'},
 		{"version", no_argument, NULL, 'V'},  {"help", no_argument, NULL, 'h'},
+		{"json", no_argument, NULL, 'J'},
 		{NULL, 0, NULL, 0}};
 	struct mgr *m;
 	const char *cfgpath = NULL, *statedir = NULL, *errstr = NULL;
 	char dbpath[PATH_MAX];
-	int ch, check_only = 0, verbose = 0, created = 0, nerr;
+	int ch, check_only = 0, verbose = 0, created = 0, nerr, health = 0, health_json = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:d:nvh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -261,14 +300,17 @@ main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'S': config_print_table(stdout); return 0;
 		case 'E': evcat_print_table(stdout); return 0;
+		case 'J': health_json = 1; break;
 		case 'V': printf("vigil-manager %s\n", VIGIL_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc - 1 ||
-	    (optind == argc - 1 && strcmp(argv[optind], "new-api-key") != 0 &&
-	     strcmp(argv[optind], "new-activation-token") != 0)) {
+	if (optind == argc - 1 && strcmp(argv[optind], "health") == 0) {
+		health = 1;
+	} else if (optind < argc - 1 ||
+		   (optind == argc - 1 && strcmp(argv[optind], "new-api-key") != 0 &&
+		    strcmp(argv[optind], "new-activation-token") != 0)) {
 		usage(stderr);
 		return 2;
 	}
@@ -298,9 +340,20 @@ main(int argc, char **argv)
 		free(m);
 		return nerr ? 1 : 0;
 	}
+	if (nerr && health) {
+		printf("VIGIL-MANAGER UNKNOWN - %d configuration problem%s in %s (see above)\n", nerr,
+		       nerr == 1 ? "" : "s", cfgpath ? cfgpath : "(defaults)");
+		free(m);
+		return NAGIOS_UNKNOWN;
+	}
 	if (nerr)
 		fatal("%d configuration problem%s (see above); nothing started", nerr,
 		      nerr == 1 ? "" : "s");
+	if (health) {
+		nerr = mgr_health(&m->cfg, health_json);
+		free(m);
+		return nerr;
+	}
 	if (optind < argc) {
 		nerr = mgr_rotate(m, argv[optind]);
 		free(m);
@@ -391,6 +444,9 @@ main(int argc, char **argv)
 	event_record(m, EV_MANAGER_STARTED, NULL, "vigil-manager %s started; %zu computers",
 		     VIGIL_VERSION, m->reg.n);
 	store_flush(&m->store, 0);
+	/* systemd (Type=notify): both listeners are up */
+	if (sdnotify_send("READY=1") < 0)
+		log_warn("cannot notify systemd on $NOTIFY_SOCKET: %s", strerror(errno));
 	log_info("listening on %s: agents on port %d, REST API on port %d; state in %s; "
 		 "CA sha256:%s",
 		 m->cfg.listen_addr, m->agent_srv.port, m->api_srv.port, m->cfg.state_dir,
@@ -399,6 +455,7 @@ main(int argc, char **argv)
 	mgr_run(m);
 
 	log_info("stopping (signal %d)", (int)stop_requested);
+	sdnotify_send("STOPPING=1");
 	event_record(m, EV_MANAGER_SHUTDOWN, NULL, "vigil-manager stopped");
 	server_close(&m->agent_srv);
 	server_close(&m->api_srv);

@@ -18,6 +18,7 @@
 #include "deadline.h"
 #include "license.h"
 #include "loop.h"
+#include "metrics.h"
 #include "policy.h"
 #include "registry.h"
 #include "server.h"
@@ -60,6 +61,7 @@ struct mgr {
 	int64_t started_mono;
 	int64_t last_contact_flush;
 	struct mgr_stats stats;
+	struct metrics metrics;
 	struct refusal_slot refusals[REFUSAL_SLOTS];
 	/* agentsvc.c: the activation token bucket */
 	double act_tokens;

@@ -78,6 +78,9 @@ struct computer {
 	unsigned calling : 1;		  /* a call is running */
 	unsigned reach_failed : 1;	  /* the last call failed */
 	int64_t last_clock_offset_ms;	  /* status.c: the offset at the heartbeat before */
+	/* wdreport.c: the agent's watchdog, from its heartbeats (not stored) */
+	int64_t watchdog_restarts;
+	int64_t watchdog_last_restart_ms;
 };
 
 enum ctask_kind { TASK_CHECK_STATUS, TASK_SEND_POLICY };

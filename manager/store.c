@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -512,12 +513,26 @@ store_alert_exists(struct store *s, int64_t id)
 	return found;
 }
 
+/* from half a millisecond (an idle batch) to a second (a stalled disk) */
+const int64_t store_flush_bucket_us[STORE_FLUSH_BUCKETS] = {
+	500, 1000, 2500, 5000, 10000, 25000, 100000, 250000, 1000000,
+};
+
+static int64_t
+store_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int
 store_flush(struct store *s, int with_contacts)
 {
 	struct computer *c, *next;
 	struct alert *al, *anext;
-	int64_t t0 = mono_ms();
+	int64_t t0 = store_now_us();
 	size_t i;
 	int err = 0;
 
@@ -598,7 +613,11 @@ store_flush(struct store *s, int with_contacts)
 	}
 	s->nevents = 0;
 	s->flushes++;
-	s->last_flush_us = (mono_ms() - t0) * 1000;
+	s->last_flush_us = store_now_us() - t0;
+	s->flush_sum_us += s->last_flush_us;
+	for (i = 0; i < STORE_FLUSH_BUCKETS && s->last_flush_us > store_flush_bucket_us[i]; i++)
+		;
+	s->flush_hist[i]++;
 	return 0;
 }
 

@@ -18,6 +18,9 @@ struct registry;
 struct mgr;
 
 #define STORE_MAX_PENDING_EVENTS 1000000
+/* flush latency histogram (GET /metrics): upper bounds in microseconds, then +Inf */
+#define STORE_FLUSH_BUCKETS 9
+extern const int64_t store_flush_bucket_us[STORE_FLUSH_BUCKETS];
 
 struct pending_event {
 	int64_t id, time_ms, computer_id;
@@ -37,6 +40,8 @@ struct store {
 	int64_t next_event_id;
 	uint64_t flushes, flush_errors, events_dropped;
 	int64_t last_flush_us;
+	uint64_t flush_hist[STORE_FLUSH_BUCKETS + 1]; /* not cumulative; last: +Inf */
+	int64_t flush_sum_us;
 };
 
 struct event_filter {

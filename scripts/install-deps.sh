@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages that Vigil's build and tests need, only those
 # that are missing.  Idempotent; quiet when there is nothing to do.
+# systemd gives the tests systemd-analyze (unit files) and prometheus gives
+# them promtool (GET /metrics); neither daemon is started.
 set -eu
 
 PKGS="make gcc pkg-config libssl-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev
 node-llhttp libcmocka-dev python3 python3-pytest clang-14 libclang-rt-14-dev openssl
-procps iproute2"
+procps iproute2 tar systemd prometheus"
 
 missing=""
 for p in $PKGS; do

@@ -172,4 +172,6 @@ def test_retries_survive_an_agent_restart(manager, agents):
     wait_until(lambda: (retry_attempts_left(w) or 50) < left, what="a retry after the restart")
     assert ctl(manager, "computer", "deactivate", "holder").returncode == 0
     wait_until(lambda: manager.status("waiter") == "Managed (Online)", what="waiter activated")
-    assert not os.path.exists(os.path.join(w.dir, "activation.pending"))
+    # the manager shows the activation before the agent has read its answer
+    wait_until(lambda: not os.path.exists(os.path.join(w.dir, "activation.pending")),
+               what="activation.pending removed by the agent")
