@@ -399,6 +399,16 @@ agent_ctl(struct agent *a, int lfd)
 	} else if (strcmp(req, "reload") == 0) {
 		agent_reload(a);
 		reply = json_pack("{s:b}", "ok", 1);
+	} else if (strcmp(req, "forget") == 0) {
+		/* vigil-agentctl reset is about to remove the files: stop using them */
+		char d[512];
+		str_copy(d, a->st.dir, sizeof(d));
+		agent_state_clear(&a->st);
+		agent_state_init(&a->st, d);
+		a->pending = 0;
+		a->next_hb_mono = -1;
+		agent_listener_sync(a);
+		reply = json_pack("{s:b}", "ok", 1);
 	} else if (strcmp(req, "block-inbound") == 0 || strcmp(req, "unblock-inbound") == 0) {
 		/* test aid: the agent port as if a firewall dropped it */
 		a->inbound_blocked = req[0] == 'b';

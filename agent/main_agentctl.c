@@ -432,6 +432,12 @@ cmd_reset(void)
 		client_result_clear(&res);
 	}
 	agent_state_clear(&st);
+	/*
+	 * The daemon forgets first: it answers between heartbeats, so once it
+	 * has, no heartbeat in flight can write agent.json back behind us.
+	 */
+	r = ask_agent("forget", 60);
+	json_decref(r);
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		if (path_join(path, sizeof(path), state_dir, files[i]) < 0)
 			return 1;
