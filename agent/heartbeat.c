@@ -108,8 +108,8 @@ hb_request_json(const struct agent_state *st, const struct hb_status *hs)
 	json_object_set_new(req, "last_error",
 			    json_string(hs->last_ok || hs->failures == 0 ? "" : hs->last_message));
 	json_object_set_new(req, "events", json_array());
-	if (hs->listen_port > 0)
-		json_object_set_new(req, "agent_port", json_integer(hs->listen_port));
+	/* 0: not listening (agent-initiated); the manager calls only a port it was told */
+	json_object_set_new(req, "agent_port", json_integer(hs->listen_port));
 	return req;
 }
 

@@ -266,6 +266,29 @@ agent_port_handler(void *ctx, const char *method, const char *path, const char *
 	json_decref(msg);
 }
 
+/*
+ * Stopping cleanly (SIGTERM, a host shutdown): tell the manager, so that an
+ * offline computer reads "shut down", not "lost".  Best effort, a few
+ * seconds at most: shutdown must not wait for an unreachable manager.
+ */
+static void
+agent_goodbye(struct agent *a, int sig)
+{
+	struct client_result r;
+	char body[96];
+
+	if (!a->st.activated || a->st.deactivated || strcmp(hb_direction(&a->st), "manager-initiated") == 0)
+		return;
+	snprintf(body, sizeof(body), "{\"reason\":\"the agent is stopping (signal %d)\"}", sig);
+	client_result_init(&r);
+	a->cl.timeout_s = 3;
+	if (client_request(&a->cl, a->st.manager_url, "/agent/v1/goodbye", body, &r) < 0 ||
+	    r.status != 200)
+		log_info("could not tell the manager that the agent stops: %s",
+			 r.error[0] ? r.error : "refused");
+	client_result_clear(&r);
+}
+
 /* One retry of a refused activation (the schedule lives in the file). */
 static void
 agent_retry_activation(struct agent *a)
@@ -342,6 +365,9 @@ agent_status_json(struct agent *a)
 					      (json_int_t)(a->pa.next_at_ms - now_ms()),
 					      "retry_interval", (json_int_t)a->pa.retry_interval,
 					      "last_error", a->pa.last_error));
+	/* the test option, so that diagnose compares the clock the manager sees */
+	if (o != NULL && a->hs.clock_offset_ms)
+		json_object_set_new(o, "clock_offset_ms", json_integer(a->hs.clock_offset_ms));
 	if (o != NULL)
 		json_object_set_new(
 			o, "agent_port",
@@ -589,6 +615,7 @@ main(int argc, char **argv)
 	}
 	sdnotify_send("STOPPING=1");
 	log_info("stopping (signal %d)", (int)stop_requested);
+	agent_goodbye(&a, (int)stop_requested);
 	listener_close(&a.lis);
 	close(lfd);
 	unlink(sock);

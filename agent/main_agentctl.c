@@ -25,6 +25,7 @@
 #include "hostinfo.h"
 #include "retry.h"
 #include "ctl.h"
+#include "diagnose.h"
 #include "diag.h"
 #include "health.h"
 #include "log.h"
@@ -45,6 +46,9 @@ usage(FILE *fp)
 		"  heartbeat         send a heartbeat now\n"
 		"  status [--json]   activation, manager, GUID and the last heartbeat\n"
 		"  reset             forget the identity and configuration (dsa_control -r)\n"
+		"  diagnose [--json] check, in order, everything between this agent and its manager\n"
+		"                    (name, port 4120, TLS, certificate, clock, heartbeat, port 4118)\n"
+		"                    and say the probable cause of the first failure\n"
 		"  block-inbound | unblock-inbound\n"
 		"                    test aid: close or reopen the agent port, as a firewall would\n"
 		"  health [--json]   check the agent like a Nagios plugin (exit 0 OK, 1 WARNING,\n"
@@ -485,6 +489,42 @@ cmd_heartbeat(void)
 	return ok ? 0 : 1;
 }
 
+static json_t *
+diag_ask_status(void)
+{
+	return ask_agent("status", 5);
+}
+
+/* diagnose [--json]: seed 003's checklist, run here; exit 1 at the first failure */
+static int
+cmd_diagnose(int argc, char **argv)
+{
+	int as_json = argc > 1 && strcmp(argv[1], "--json") == 0, ok;
+	json_t *st, *rep;
+
+	if (argc > 2 || (argc == 2 && !as_json)) {
+		usage(stderr);
+		return 2;
+	}
+	st = ask_agent("status", 5);
+	rep = diagnose_run(state_dir, st, diag_ask_status);
+	json_decref(st);
+	if (rep == NULL) {
+		fprintf(stderr, "vigil-agentctl: diagnose: out of memory\n");
+		return 1;
+	}
+	if (as_json) {
+		char *s = json_dumps(rep, JSON_INDENT(2));
+		printf("%s\n", s ? s : "{}");
+		free(s);
+	} else {
+		diagnose_print(rep, stdout);
+	}
+	ok = json_is_true(json_object_get(rep, "ok"));
+	json_decref(rep);
+	return ok ? 0 : 1;
+}
+
 /* Test aid: closes (or reopens) the agent port, as a firewall would. */
 static int
 cmd_block(const char *what)
@@ -628,6 +668,8 @@ main(int argc, char **argv)
 		return cmd_reset();
 	if (strcmp(argv[i], "block-inbound") == 0 || strcmp(argv[i], "unblock-inbound") == 0)
 		return cmd_block(argv[i]);
+	if (strcmp(argv[i], "diagnose") == 0)
+		return cmd_diagnose(argc - i, argv + i);
 	if (strcmp(argv[i], "health") == 0)
 		return cmd_health(argc - i, argv + i);
 	if (strcmp(argv[i], "diag-package") == 0)

@@ -1135,7 +1135,15 @@ cmd_computer_show(struct vctl *v)
 	else
 		vctl_fmt_when(deadline, s, sizeof(s));
 	vctl_kv("Offline deadline:", s);
+	if (*jstr(vg, "probableCause"))
+		vctl_kv("Probable cause:", jstr(vg, "probableCause"));
 	vctl_kv("Last IP:", *jstr(vg, "lastIPUsed") ? jstr(vg, "lastIPUsed") : "unknown");
+	if (*jstr(vg, "agentLastError")) {
+		char w[40];
+		fmt_time_ms(jint(vg, "agentLastErrorTime"), w, sizeof(w));
+		snprintf(s, sizeof(s), "%.80s (reported %s)", jstr(vg, "agentLastError"), w);
+		vctl_kv("Agent's last error:", s);
+	}
 	vctl_kv("Platform:", jstr(comp, "platform"));
 	vctl_kv("Agent version:", jstr(comp, "agentVersion"));
 	vctl_kv("Policy:", jstr(comp, "policyName"));

@@ -17,6 +17,7 @@
 
 #include "deploy.h"
 #include "events.h"
+#include "jsonbody.h"
 #include "license.h"
 #include "log.h"
 #include "mgr.h"
@@ -311,13 +312,15 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 	    computer_set_str(&comp->interfaces_json, h->interfaces_json) < 0)
 		goto fail;
 	str_copy(comp->machine_fpr, h->machine_fingerprint, sizeof(comp->machine_fpr));
-	comp->agent_port = (int)h->agent_port;
+	comp->agent_port = h->agent_port > 0 ? (int)h->agent_port : 0;
 	/* the policy asked for, else the one it had, else Default */
 	if (pol != NULL)
 		comp->pol = pol;
 	else if (comp->pol == NULL)
 		comp->pol = policy_by_id(m, POLICY_DEFAULT_ID);
-	cert_pem = ca_issue_agent(&m->ca, csr, comp->guid, m->cfg.agent_cert_days * 86400,
+	cert_pem = ca_issue_agent(&m->ca, csr, comp->guid,
+				  m->cfg.agent_cert_test_seconds > 0 ? m->cfg.agent_cert_test_seconds
+								     : m->cfg.agent_cert_days * 86400,
 				  comp->cert_serial, &comp->cert_not_after_ms);
 	if (cert_pem == NULL)
 		goto fail;
@@ -718,7 +721,7 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 		proto_host_facts_clear(&hb.host);
 		return;
 	}
-	status_heartbeat(m, comp, &hb, c->peer_ip, now, now_mono);
+	status_heartbeat(m, comp, &hb, c->peer_ip, now, now_mono, 1);
 	wdreport_heartbeat(m, comp, req->body.data, req->body.len);
 	m->stats.heartbeats++;
 	/* the fingerprint is cached per policy: the JSON is built only when it differs */
@@ -736,9 +739,47 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 	if (out != NULL && policy != NULL)
 		json_object_set(out, "config", policy);
 	contact_heartbeat(m, comp, policy != NULL);
+	/* diagnose: what the manager last saw of the agent port, and a call now */
+	if (out != NULL)
+		json_object_set_new(out, "agent_port_check",
+				    json_pack("{s:i, s:I, s:s, s:s}", "port", comp->agent_port,
+					      "last_ok_ms", (json_int_t)comp->last_reach_ms, "error",
+					      comp->reach_error ? comp->reach_error : "", "direction",
+					      dir_name(policy_value(m, comp, PS_DIRECTION))));
+	if (hb.call_me)
+		contact_probe(m, comp);
 	json_decref(policy);
 	proto_host_facts_clear(&hb.host);
 	reply_json(resp, 200, out);
+}
+
+/*
+ * POST /agent/v1/goodbye {"reason": "..."}: the agent is stopping (SIGTERM,
+ * a host shutdown).  If it then goes offline, the cause is known.
+ */
+static void
+handle_goodbye(struct mgr *m, struct conn *c, struct http_request *req,
+	       struct http_response *resp)
+{
+	struct computer *comp = authenticate_agent(m, c, resp, NULL, 0);
+	char err[256], why[129] = "";
+	json_t *o, *r;
+
+	if (comp == NULL)
+		return;
+	o = jsonbody_object(req->body.data ? req->body.data : "{}",
+			    req->body.len ? req->body.len : 2, err, sizeof(err));
+	if (o == NULL) {
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	r = json_object_get(o, "reason");
+	if (json_is_string(r) && json_string_length(r) < sizeof(why) &&
+	    proto_text_ok(json_string_value(r)))
+		str_copy(why, json_string_value(r), sizeof(why));
+	json_decref(o);
+	status_goodbye(m, comp, why[0] ? why : "no reason given");
+	reply_json(resp, 200, json_pack("{s:b}", "ok", 1));
 }
 
 /* vigil-agentctl reset tells the manager before it forgets its identity. */
@@ -797,7 +838,8 @@ agentsvc_handle(struct mgr *m, struct conn *c, struct http_request *req,
 		return;
 	}
 	if (strcmp(path, "/agent/v1/activate") == 0 || strcmp(path, "/agent/v1/heartbeat") == 0 ||
-	    strcmp(path, "/agent/v1/deactivate") == 0 || strcmp(path, "/agent/v1/reactivate") == 0) {
+	    strcmp(path, "/agent/v1/deactivate") == 0 || strcmp(path, "/agent/v1/reactivate") == 0 ||
+	    strcmp(path, "/agent/v1/goodbye") == 0) {
 		if (strcmp(method, "POST") != 0) {
 			http_error(resp, 405, "method_not_allowed", "use POST");
 			return;
@@ -808,6 +850,8 @@ agentsvc_handle(struct mgr *m, struct conn *c, struct http_request *req,
 			handle_heartbeat(m, c, req, resp);
 		else if (strcmp(path, "/agent/v1/reactivate") == 0)
 			handle_reactivate(m, c, req, resp);
+		else if (strcmp(path, "/agent/v1/goodbye") == 0)
+			handle_goodbye(m, c, req, resp);
 		else
 			handle_deactivate(m, c, req, resp);
 		return;

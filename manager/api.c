@@ -59,6 +59,16 @@ api_computer_json(struct mgr *m, const struct computer *c)
 	json_object_set_new(vg, "agentPort", json_integer(c->agent_port));
 	json_object_set_new(vg, "lastReach", json_integer(c->last_reach_ms));
 	json_object_set_new(vg, "reachError", json_string(c->reach_error ? c->reach_error : ""));
+	json_object_set_new(vg, "agentLastError", json_string(c->agent_error ? c->agent_error : ""));
+	json_object_set_new(vg, "agentLastErrorTime", json_integer(c->agent_error_ms));
+	json_object_set_new(vg, "stoppedCleanly", json_integer(c->goodbye_ms));
+	if (c->offline) {
+		char cause[700];
+		status_probable_cause(m, c, cause, sizeof(cause));
+		json_object_set_new(vg, "probableCause", json_string(cause));
+	} else {
+		json_object_set_new(vg, "probableCause", json_string(""));
+	}
 	return o;
 }
 

@@ -81,6 +81,8 @@ static const struct cfg_setting cfg_table[] = {
 	 "Activations accepted at once before the rate applies (a token bucket of this size)."},
 	{"api", "metrics_require_key", CFG_INT, OFF(metrics_require_key), 0, "1", 0, 1, "",
 	 "1: GET /metrics needs the API key (api-secret-key header, or Authorization: Bearer KEY as Prometheus sends it); 0: anyone who reaches the API port may scrape it."},
+	{"ca", "agent_cert_test_seconds", CFG_INT, OFF(agent_cert_test_seconds), 0, "0", 0, 86400, "s",
+	 "Test option: agent certificates valid for this many seconds instead of agent_cert_days (to test expiry); 0, the default, uses agent_cert_days."},
 	{"ca", "agent_cert_days", CFG_INT, OFF(agent_cert_days), 0, "825", 1, 3650, "days",
 	 "Validity of the client certificates issued to agents at activation."},
 };

@@ -35,6 +35,7 @@ struct mgr_config {
 	int64_t max_body_api;		/* bytes */
 	int64_t contact_flush_interval; /* seconds */
 	int64_t agent_cert_days;
+	int64_t agent_cert_test_seconds; /* 0: agent_cert_days */
 	int64_t activation_rate;  /* activations per second, sustained */
 	int64_t activation_burst; /* activations at once */
 	int64_t events_max_age_days;

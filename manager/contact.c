@@ -384,6 +384,19 @@ contact_heartbeat(struct mgr *m, struct computer *c, int config_sent)
 	}
 }
 
+int
+contact_can_call(const struct mgr *m, const struct computer *c)
+{
+	return contact_may_call(m, c);
+}
+
+void
+contact_probe(struct mgr *m, struct computer *c)
+{
+	if (contact_may_call(m, c) && !c->calling)
+		contact_at(m, c, mono_ms());
+}
+
 void
 contact_deactivated(struct mgr *m, struct computer *c, const char *reason)
 {
@@ -482,7 +495,7 @@ contact_hostinfo(struct mgr *m, struct computer *c, const char *body, size_t len
 
 	if (proto_parse_heartbeat(body, len, &hb, err, errsize) < 0)
 		return -1;
-	status_heartbeat(m, c, &hb, c->last_ip, now, now_mono);
+	status_heartbeat(m, c, &hb, c->last_ip, now, now_mono, 0);
 	m->stats.heartbeats++;
 	/* an agent that polls cannot pick the configuration up: bring it */
 	if (policy_config_fpr(m, c, fpr) == 0 && strcmp(fpr, hb.config_fingerprint) != 0)

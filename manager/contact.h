@@ -47,6 +47,10 @@ void contact_config_changed(struct mgr *m, struct computer *c);
 void contact_reschedule(struct mgr *m, struct computer *c);
 /* A heartbeat arrived (config_sent: its answer carries the configuration). */
 void contact_heartbeat(struct mgr *m, struct computer *c, int config_sent);
+/* 1 when the manager may call c now (activated, a known port, not agent-initiated). */
+int contact_can_call(const struct mgr *m, const struct computer *c);
+/* Calls c's port soon (a probe), when the direction allows: after it went quiet, or on request. */
+void contact_probe(struct mgr *m, struct computer *c);
 /* c is deactivated: tell the agent at once when the manager may call (reason not NULL). */
 void contact_deactivated(struct mgr *m, struct computer *c, const char *reason);
 /* c goes away: its tasks and calls with it. */

@@ -46,6 +46,7 @@ static const struct event_def ev_catalogue[] = {
 	{EV_AIA_FAILED, "Agent-Initiated Activation Failure", EV_WARNING, "An agent-initiated activation was refused; the description says why."},
 	{EV_ALERT_DISMISSED, "Alert Dismissed", EV_INFO, "The operator dismissed an alert; the description names it and who dismissed it."},
 	{EV_ERROR_DISMISSED, "Error Dismissed", EV_INFO, "The operator dismissed a critical alert; the description names it and who dismissed it."},
+	{EV_AGENT_STOPPED, "Agent Stopped", EV_INFO, "The agent said it was stopping (the host shut down, or the agent was stopped cleanly); an offline computer with this event was shut down, not lost. Deep Security's agent event number."},
 	{EV_POWER_CHANGED, "Computer Power State Changed", EV_INFO, "The inventory (or the operator) reported the VM stopped or running; a stopped VM holds no license seat."},
 	{EV_DEPLOY_SCRIPT, "Agent Deployment Script Generated", EV_INFO, "A deployment script (which holds the deployment token) was handed out; the description says to whom. A Vigil number."},
 };

@@ -78,6 +78,13 @@ struct computer {
 	unsigned calling : 1;		  /* a call is running */
 	unsigned reach_failed : 1;	  /* the last call failed */
 	int64_t last_clock_offset_ms;	  /* status.c: the offset at the heartbeat before */
+	/* status.c: what the manager knows of why the computer went quiet (not stored) */
+	char *agent_error;	/* the failure the agent reported at its last contact, or NULL */
+	int64_t agent_error_ms; /* when it reported it */
+	int64_t goodbye_ms;	/* the agent said it was stopping (clean shutdown), or 0 */
+	int64_t last_agent_hb_mono; /* the last heartbeat sent by the agent itself */
+	unsigned dl_early : 1;	    /* the deadline is the check half an interval before */
+	unsigned comm_dir : 2;	    /* communications problem: 1 to the agent, 2 from it */
 	/* wdreport.c: the agent's watchdog, from its heartbeats (not stored) */
 	int64_t watchdog_restarts;
 	int64_t watchdog_last_restart_ms;

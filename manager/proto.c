@@ -240,6 +240,8 @@ pr_host(json_t *obj, struct host_facts *h, int hostname_required, char *err, siz
 	    pr_int(obj, "clock_ms", 0, INT64_C(253402300799000), &h->clock_ms, err, errsize) < 0 ||
 	    pr_int(obj, "agent_port", 0, 65535, &h->agent_port, err, errsize) < 0)
 		return -1;
+	if (json_object_get(obj, "agent_port") == NULL)
+		h->agent_port = -1; /* not sent: unchanged */
 	if (h->machine_fingerprint[0] && !pr_hex64(h->machine_fingerprint))
 		return pr_fail(err, errsize, "field \"%s\" must be 64 lowercase hexadecimal digits",
 			       "machine_fingerprint");
@@ -318,6 +320,8 @@ proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, c
 	    pr_str(root, "last_error", out->last_error, sizeof(out->last_error), 0, err, errsize) <
 		    0)
 		goto out;
+	if (json_is_true(json_object_get(root, "call_me")))
+		out->call_me = 1;
 	events = json_object_get(root, "events");
 	if (events != NULL && !json_is_null(events)) {
 		if (!json_is_array(events)) {

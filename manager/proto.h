@@ -27,7 +27,7 @@ struct host_facts {
 	char machine_id[MAX_MACHINE_ID + 1];
 	char machine_fingerprint[FPR_HEX_LEN + 1]; /* 64 hex digits, "" when not sent */
 	int64_t clock_ms; /* 0 when not sent */
-	int64_t agent_port; /* the agent's port when it listens; 0 when it does not (or not sent) */
+	int64_t agent_port; /* the agent's port when it listens; 0 when it does not; -1 not sent */
 	char *interfaces_json; /* normalised JSON array, NULL when a heartbeat omits it; caller frees */
 };
 
@@ -45,6 +45,7 @@ struct heartbeat_req {
 	int64_t uptime_s;
 	char config_fingerprint[PROTO_MAX_FPR + 1];
 	char last_error[PROTO_MAX_ERROR + 1]; /* the agent's last failure, "" if none */
+	int call_me; /* vigil-agentctl diagnose: call my port now */
 	int64_t events_count;		      /* events carried (queue issue: stored) */
 };
 

@@ -39,6 +39,7 @@ computer_free(struct computer *c)
 	free(c->machine_id);
 	free(c->ov);
 	free(c->reach_error);
+	free(c->agent_error);
 	while (c->tasks != NULL) {
 		struct ctask *t = c->tasks;
 		c->tasks = t->next;

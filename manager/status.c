@@ -27,6 +27,32 @@ status_window_ms(const struct mgr *m, const struct computer *c)
 	return policy_value(m, c, PS_HEARTBEAT_INTERVAL) * 1000 * (missed + 1);
 }
 
+/*
+ * Bidirectional with a known agent port: half an interval before the
+ * deadline the manager calls the agent (status_tick); if it answers, the
+ * computer is not offline, only its heartbeats are not arriving.
+ */
+static int
+status_checks_first(const struct mgr *m, const struct computer *c)
+{
+	return policy_value(m, c, PS_DIRECTION) == DIR_BIDIRECTIONAL && contact_can_call(m, c);
+}
+
+static int64_t
+status_half_interval(const struct mgr *m, const struct computer *c)
+{
+	return policy_value(m, c, PS_HEARTBEAT_INTERVAL) * 500;
+}
+
+/* Heartbeats from the agent itself are overdue (the manager's own calls aside). */
+static int
+status_agent_quiet(const struct mgr *m, const struct computer *c, int64_t now_mono)
+{
+	int64_t w = status_window_ms(m, c);
+
+	return w >= 0 && now_mono - c->last_agent_hb_mono > w - status_half_interval(m, c);
+}
+
 static void
 status_schedule(struct mgr *m, struct computer *c, int64_t from_mono)
 {
@@ -38,6 +64,9 @@ status_schedule(struct mgr *m, struct computer *c, int64_t from_mono)
 		deadline_remove(&m->deadlines, &c->deadline);
 		return;
 	}
+	c->dl_early = w >= 0 && status_checks_first(m, c);
+	if (c->dl_early)
+		w -= status_half_interval(m, c);
 	if (deadline_set(&m->deadlines, &c->deadline, from_mono + w) < 0)
 		log_warn("status: cannot schedule the offline deadline of %s (out of memory)",
 			 c->hostname);
@@ -56,7 +85,7 @@ status_start(struct mgr *m)
 	 */
 	for (i = 0; i < m->reg.n; i++) {
 		struct computer *c = m->reg.byid[i];
-		c->last_contact_mono = now;
+		c->last_contact_mono = c->last_agent_hb_mono = now;
 		if (c->state == COMPUTER_ACTIVATED && !c->offline)
 			status_schedule(m, c, now);
 	}
@@ -70,7 +99,7 @@ status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t no
 	if (lic_holds_seat(c))
 		lic_seat_change(m, c, +1);
 	c->last_contact_ms = now_wall;
-	c->last_contact_mono = now_mono;
+	c->last_contact_mono = c->last_agent_hb_mono = now_mono;
 	c->offline = 0;
 	status_schedule(m, c, now_mono);
 	/* manager-initiated: the polls start now */
@@ -131,7 +160,9 @@ status_reach(struct mgr *m, struct computer *c, int ok, const char *why)
 		c->last_reach_ms = now_ms();
 		free(c->reach_error);
 		c->reach_error = NULL;
-		if (alert_find_open(m, &alert_comm_problem, c->id) != NULL) {
+		status_offline_refresh(m, c);
+		if (c->comm_dir == 1) {
+			c->comm_dir = 0;
 			event_record(m, EV_COMM_RESOLVED, c, "the manager reached the agent on its port "
 							     "again");
 			alert_clear(m, &alert_comm_problem, c);
@@ -140,13 +171,15 @@ status_reach(struct mgr *m, struct computer *c, int ok, const char *why)
 	}
 	if (c->reach_error == NULL || strcmp(c->reach_error, why) != 0)
 		computer_set_str(&c->reach_error, why);
+	status_offline_refresh(m, c);
 	/*
 	 * Bidirectional, and the heartbeats arrive: one direction works, the
 	 * other does not.  That is a communications problem, not "offline";
 	 * a computer that is silent both ways goes offline by its deadline.
 	 */
 	if (policy_value(m, c, PS_DIRECTION) == DIR_BIDIRECTIONAL && !c->offline &&
-	    c->state == COMPUTER_ACTIVATED) {
+	    c->state == COMPUTER_ACTIVATED && c->comm_dir != 2 &&
+	    !status_agent_quiet(m, c, mono_ms())) {
 		char msg[512];
 		snprintf(msg, sizeof(msg),
 			 "heartbeats from %s arrive, but the manager cannot reach the agent on its "
@@ -154,6 +187,7 @@ status_reach(struct mgr *m, struct computer *c, int ok, const char *why)
 			 c->last_ip, why);
 		if (!was_failed || alert_find_open(m, &alert_comm_problem, c->id) == NULL)
 			event_record(m, EV_COMM_PROBLEM, c, "%s", msg);
+		c->comm_dir = 1;
 		alert_raise(m, &alert_comm_problem, c, msg);
 	}
 }
@@ -198,13 +232,15 @@ status_clear_warnings(struct mgr *m, struct computer *c, const char *by, char *o
 
 void
 status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
-		 const char *peer_ip, int64_t now_wall, int64_t now_mono)
+		 const char *peer_ip, int64_t now_wall, int64_t now_mono, int from_agent)
 {
 	int changed = 0;
 
-	if (strcmp(c->last_ip, peer_ip) != 0 || hb->host.agent_port != c->agent_port) {
-		/* where the manager calls the agent */
-		c->agent_port = (int)hb->host.agent_port;
+	if (strcmp(c->last_ip, peer_ip) != 0 ||
+	    (hb->host.agent_port >= 0 && hb->host.agent_port != c->agent_port)) {
+		/* where the manager calls the agent (an agent that does not say keeps its port) */
+		if (hb->host.agent_port >= 0)
+			c->agent_port = (int)hb->host.agent_port;
 		str_copy(c->last_ip, peer_ip, sizeof(c->last_ip));
 		store_mark_row(&m->store, c);
 		deadline_remove(&m->contacts.due, &c->contact_dl);
@@ -216,6 +252,13 @@ status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *
 		status_clock(m, c);
 	}
 	alert_clear(m, &alert_heartbeat_rejected, c);
+	c->goodbye_ms = 0;
+	/* what failed on the agent's side before this contact: kept for diagnosis */
+	if (hb->last_error[0]) {
+		if (c->agent_error == NULL || strcmp(c->agent_error, hb->last_error) != 0)
+			computer_set_str(&c->agent_error, hb->last_error);
+		c->agent_error_ms = now_wall;
+	}
 	changed |= hb_set(&c->hostname, hb->host.hostname);
 	changed |= hb_set(&c->platform, hb->host.platform);
 	changed |= hb_set(&c->agent_version, hb->host.agent_version);
@@ -234,6 +277,27 @@ status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *
 		store_mark_row(&m->store, c);
 		event_record(m, EV_BACK_ONLINE, c, "heartbeat received from %s", peer_ip);
 		alert_clear(m, &alert_computer_offline, c);
+	}
+	if (from_agent) {
+		c->last_agent_hb_mono = now_mono;
+		if (c->comm_dir == 2) {
+			c->comm_dir = 0;
+			event_record(m, EV_COMM_RESOLVED, c, "the agent's heartbeats arrive again");
+			alert_clear(m, &alert_comm_problem, c);
+		}
+	} else if (policy_value(m, c, PS_DIRECTION) == DIR_BIDIRECTIONAL &&
+		   status_agent_quiet(m, c, now_mono) && c->comm_dir != 2) {
+		char msg[512];
+		/* the manager reaches the agent, the agent does not reach the manager */
+		c->comm_dir = 2;
+		snprintf(msg, sizeof(msg),
+			 "the manager reaches the agent on its port, but its heartbeats have not "
+			 "arrived for %lld s: the way from the agent to the manager's port is blocked, "
+			 "or the agent cannot resolve or reach the manager's address; the manager "
+			 "calls it meanwhile",
+			 (long long)((now_mono - c->last_agent_hb_mono) / 1000));
+		event_record(m, EV_COMM_PROBLEM, c, "%s", msg);
+		alert_raise(m, &alert_comm_problem, c, msg);
 	}
 	store_mark_contact(&m->store, c);
 	status_schedule(m, c, now_mono);
@@ -264,8 +328,10 @@ status_config_changed(struct mgr *m, struct computer *c)
 	contact_reschedule(m, c);
 	contact_config_changed(m, c);
 	/* agent-initiated now: a broken way back is no problem any more */
-	if (policy_value(m, c, PS_DIRECTION) != DIR_BIDIRECTIONAL)
+	if (policy_value(m, c, PS_DIRECTION) != DIR_BIDIRECTIONAL) {
+		c->comm_dir = 0;
 		alert_clear(m, &alert_comm_problem, c);
+	}
 }
 
 void
@@ -371,23 +437,120 @@ status_power(struct mgr *m, struct computer *c, int stopped, const char *by)
 		status_schedule(m, c, c->last_contact_mono);
 }
 
+void
+status_probable_cause(const struct mgr *m, const struct computer *c, char *out, size_t outsize)
+{
+	int64_t now = now_ms();
+	int64_t off = c->clock_offset_ms < 0 ? -c->clock_offset_ms : c->clock_offset_ms;
+	int64_t dir = policy_value(m, c, PS_DIRECTION);
+	char t[40];
+
+	if (c->goodbye_ms > 0) {
+		fmt_time_ms(c->goodbye_ms, t, sizeof(t));
+		snprintf(out, outsize,
+			 "the agent said at %s that it was stopping: the host was shut down or the "
+			 "agent stopped cleanly",
+			 t);
+	} else if (c->cert_not_after_ms > 0 && c->cert_not_after_ms < now) {
+		fmt_time_ms(c->cert_not_after_ms, t, sizeof(t));
+		snprintf(out, outsize,
+			 "its certificate expired at %s: the manager refuses its heartbeats; run "
+			 "vigil-agentctl reset and activate it again",
+			 t);
+	} else if (dir != DIR_AGENT_INITIATED && c->reach_failed && c->reach_error != NULL) {
+		/* the manager tried the agent's port after it went quiet */
+		if (strstr(c->reach_error, "refused") != NULL)
+			snprintf(out, outsize,
+				 "nothing answers on its agent port either (%.200s): the agent is not "
+				 "running, or the host is down",
+				 c->reach_error);
+		else if (strstr(c->reach_error, "TLS") != NULL ||
+			 strstr(c->reach_error, "did not answer") != NULL)
+			snprintf(out, outsize,
+				 "the host accepts connections on the agent port but the agent does not "
+				 "answer (%.200s): the agent hangs or is stopped",
+				 c->reach_error);
+		else
+			snprintf(out, outsize,
+				 "the manager cannot reach the agent's port either (%.200s): the host "
+				 "is down or unreachable",
+				 c->reach_error);
+	} else if (dir != DIR_AGENT_INITIATED && !c->reach_failed && c->last_reach_ms > c->last_contact_ms) {
+		snprintf(out, outsize,
+			 "the manager reaches the agent on its port, but its heartbeats do not arrive: "
+			 "the way from the agent to the manager's port is blocked, or the agent "
+			 "cannot resolve or reach the manager's address");
+	} else if (off > policy_value(m, c, PS_MAX_CLOCK_CHANGE) * 1000) {
+		snprintf(out, outsize, "its clock was %lld s off the manager's at its last contact",
+			 (long long)(off / 1000));
+	} else if (dir == DIR_AGENT_INITIATED) {
+		snprintf(out, outsize,
+			 "unknown: the policy is agent-initiated, so the manager cannot look; run "
+			 "vigil-agentctl diagnose on the host");
+	} else {
+		snprintf(out, outsize, "unknown yet: the manager is checking the agent's port");
+	}
+	if (c->agent_error != NULL && strlen(out) + 40 < outsize) {
+		size_t n = strlen(out);
+		snprintf(out + n, outsize - n, "; the agent's last reported error: %.200s",
+			 c->agent_error);
+	}
+}
+
+/* The offline alert's message: the facts, then the probable cause. */
+static void
+status_offline_msg(const struct mgr *m, const struct computer *c, int64_t now_mono, char *msg,
+		   size_t msgsize)
+{
+	char last[40], cause[600];
+	int64_t silent_s = (now_mono - c->last_contact_mono) / 1000;
+
+	fmt_time_ms(c->last_contact_ms, last, sizeof(last));
+	status_probable_cause(m, c, cause, sizeof(cause));
+	snprintf(msg, msgsize,
+		 "no heartbeat for %lld s (last contact %s; policy %s: every %lld s, %lld may be "
+		 "missed); probable cause: %s",
+		 (long long)silent_s, last, c->pol ? c->pol->name : "(none)",
+		 (long long)policy_value(m, c, PS_HEARTBEAT_INTERVAL),
+		 (long long)policy_value(m, c, PS_MISSED_HEARTBEATS), cause);
+}
+
 static void
 status_go_offline(struct mgr *m, struct computer *c, int64_t now_mono)
 {
-	char last[40], msg[512];
-	int64_t silent_s = (now_mono - c->last_contact_mono) / 1000;
+	char msg[1024];
 
 	c->offline = 1;
 	store_mark_row(&m->store, c);
-	fmt_time_ms(c->last_contact_ms, last, sizeof(last));
-	snprintf(msg, sizeof(msg),
-		 "no heartbeat for %lld s (last contact %s; policy %s: every %lld s, %lld may be "
-		 "missed)",
-		 (long long)silent_s, last, c->pol ? c->pol->name : "(none)",
-		 (long long)policy_value(m, c, PS_HEARTBEAT_INTERVAL),
-		 (long long)policy_value(m, c, PS_MISSED_HEARTBEATS));
+	status_offline_msg(m, c, now_mono, msg, sizeof(msg));
 	event_record(m, EV_OFFLINE, c, "%s", msg);
 	alert_raise(m, &alert_computer_offline, c, msg);
+	/* look at the agent's port now: it tells a dead host from a blocked path */
+	contact_probe(m, c);
+}
+
+void
+status_offline_refresh(struct mgr *m, struct computer *c)
+{
+	struct alert *al = alert_find_open(m, &alert_computer_offline, c->id);
+	char msg[1024];
+
+	if (al == NULL || !c->offline)
+		return;
+	status_offline_msg(m, c, mono_ms(), msg, sizeof(msg));
+	/* the same cause: no 191 for the silence growing */
+	if (strstr(al->message, "probable cause: ") != NULL && strstr(msg, "probable cause: ") != NULL &&
+	    strcmp(strstr(al->message, "probable cause: "), strstr(msg, "probable cause: ")) == 0)
+		return;
+	alert_raise(m, &alert_computer_offline, c, msg);
+}
+
+void
+status_goodbye(struct mgr *m, struct computer *c, const char *why)
+{
+	c->goodbye_ms = now_ms();
+	log_info("status: %s says it is stopping (%s)", c->hostname, why);
+	event_record(m, EV_AGENT_STOPPED, c, "the agent said it is stopping: %s", why);
 }
 
 int
@@ -399,6 +562,15 @@ status_tick(struct mgr *m, int64_t now_mono)
 	while ((e = deadline_peek(&m->deadlines)) != NULL && e->when <= now_mono) {
 		struct computer *c = (struct computer *)e; /* deadline is the first member */
 		deadline_remove(&m->deadlines, e);
+		if (c->state == COMPUTER_ACTIVATED && !c->offline && c->dl_early) {
+			/* half an interval left: ask the agent's port before calling it offline */
+			c->dl_early = 0;
+			if (deadline_set(&m->deadlines, &c->deadline,
+					 e->when + status_half_interval(m, c)) == 0) {
+				contact_probe(m, c);
+				continue;
+			}
+		}
 		if (c->state == COMPUTER_ACTIVATED && !c->offline) {
 			status_go_offline(m, c, now_mono);
 			n++;
@@ -412,7 +584,9 @@ status_deadline_wall_ms(const struct mgr *m, const struct computer *c)
 {
 	if (c->deadline.heap_idx == DEADLINE_NONE)
 		return 0;
-	return now_ms() + (c->deadline.when - mono_ms());
+	/* the time it goes offline, not the check half an interval before */
+	return now_ms() + (c->deadline.when - mono_ms()) +
+	       (c->dl_early ? status_half_interval(m, c) : 0);
 }
 
 int64_t

@@ -31,13 +31,26 @@ void status_start(struct mgr *m);
 void status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono);
 /* An authenticated heartbeat from c. */
 void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
-		      const char *peer_ip, int64_t now_wall, int64_t now_mono);
+		      const char *peer_ip, int64_t now_wall, int64_t now_mono, int from_agent);
 /*
  * The outcome of a call to c's agent port (contact.c): 1 ok, or 0 and why.
  * Bidirectional and online, a failure is a communications problem (742,
  * the alert); the next success ends it (743).
  */
 void status_reach(struct mgr *m, struct computer *c, int ok, const char *why);
+/*
+ * Why c is probably quiet, in a sentence, from what the manager knows: a
+ * clean shutdown notice, an expired certificate, its agent port (refused,
+ * hanging, or answering while heartbeats do not come), its clock, the
+ * error the agent reported at its last contact.  Shown in the offline
+ * alert and as vigil.probableCause.
+ */
+void status_probable_cause(const struct mgr *m, const struct computer *c, char *out,
+			   size_t outsize);
+/* The offline alert follows what the manager learnt since (191 when the cause changed). */
+void status_offline_refresh(struct mgr *m, struct computer *c);
+/* The agent says it is stopping (POST /agent/v1/goodbye): a clean shutdown. */
+void status_goodbye(struct mgr *m, struct computer *c, const char *why);
 /*
  * "Clear warnings and errors" (event 266): ends c's alerts whose condition
  * no longer holds and the dismissible ones; names them in out.  Returns

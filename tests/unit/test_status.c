@@ -138,11 +138,11 @@ test_heartbeat_moves_deadline_and_clears(void **state)
 	struct heartbeat_req hb;
 
 	memset(&hb, 0, sizeof(hb));
-	status_heartbeat(m, c, &hb, "127.0.0.1", 2000, 20000);
+	status_heartbeat(m, c, &hb, "127.0.0.1", 2000, 20000, 1);
 	assert_int_equal(status_next_deadline(m), 50000);
 	assert_int_equal(status_tick(m, 49999), 0);
 	assert_int_equal(status_tick(m, 50000), 1);
-	status_heartbeat(m, c, &hb, "127.0.0.1", 3000, 60000);
+	status_heartbeat(m, c, &hb, "127.0.0.1", 3000, 60000, 1);
 	assert_string_equal(status_text(c), "Managed (Online)");
 	assert_int_equal(events_with_id(m, 731), 1);
 	assert_int_equal(events_with_id(m, 192), 1);
@@ -166,7 +166,7 @@ test_many_computers_expire_in_order(void **state)
 		cs[i] = add_computer(m, "many", 0);
 	/* computer i last heard from at i*100 ms */
 	for (i = 0; i < 100; i++)
-		status_heartbeat(m, cs[i], &hb, "127.0.0.1", 1, i * 100);
+		status_heartbeat(m, cs[i], &hb, "127.0.0.1", 1, i * 100, 1);
 	for (i = 0; i < 100; i++) {
 		assert_int_equal(status_next_deadline(m), 30000 + i * 100);
 		assert_int_equal(status_tick(m, 30000 + i * 100), 1);
