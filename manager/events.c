@@ -28,6 +28,7 @@ static const struct event_def ev_catalogue[] = {
 	{EV_DEACTIVATED, "Agent Deactivated", EV_INFO, "The computer was deactivated (by the operator, or by a reset on the host); its certificate no longer works."},
 	{EV_OFFLINE, "Offline", EV_ERROR, "More heartbeats were missed than the policy allows. The agent keeps protecting the host with its last configuration."},
 	{EV_BACK_ONLINE, "Back Online", EV_INFO, "A heartbeat arrived from a computer that was offline."},
+	{EV_EVENTS_TRUNCATED, "Events Truncated", EV_WARNING, "The agent's event queue was full and it dropped its oldest events; the description gives how many since the last report and in all."},
 	{EV_HEARTBEAT_REJECTED, "Agent Heartbeat Rejected", EV_WARNING, "A heartbeat was refused (revoked, expired or superseded certificate, deactivated computer); the description says why."},
 	{EV_UNRECOGNIZED_CLIENT, "Contact by Unrecognized Client", EV_WARNING, "A client presented a certificate not issued by this manager, or one for a computer it does not know."},
 	{EV_AIA_REQUESTED, "Agent-Initiated Activation Requested", EV_INFO, "An agent asked to be activated."},
@@ -35,6 +36,11 @@ static const struct event_def ev_catalogue[] = {
 	{EV_ALERT_DISMISSED, "Alert Dismissed", EV_INFO, "The operator dismissed an alert; the description names it and who dismissed it."},
 	{EV_POWER_CHANGED, "Computer Power State Changed", EV_INFO, "The inventory (or the operator) reported the VM stopped or running; a stopped VM holds no license seat."},
 	{EV_DEPLOY_SCRIPT, "Agent Deployment Script Generated", EV_INFO, "A deployment script (which holds the deployment token) was handed out; the description says to whom. A Vigil number."},
+	{EV_AGENT_CONTACT_FAILED, "Failure to Contact Manager", EV_WARNING, "Agent event: the agent could not reach the manager (first failure of a run, then every 10th); sent once it can again."},
+	{EV_AGENT_HEARTBEAT_FAILED, "Heartbeat Failed", EV_WARNING, "Agent event: one heartbeat failed; the description gives the stage (connect, tls, timeout, resolve, http, other) and the error."},
+	{EV_AGENT_QUEUE_DAMAGED, "Agent Event Queue Damaged", EV_WARNING, "Agent event: the agent found its event queue file damaged at start; the good prefix was kept and the file set aside. A Vigil number."},
+	{EV_AGENT_TEST, "Agent Test Event", EV_INFO, "Agent event made by vigil-agentctl emit-test-events, a test aid. A Vigil number."},
+	{EV_AGENT_CLOCK_CHANGED, "Clock Changed", EV_WARNING, "Agent event: the system clock of the agent's host was changed by more than 5 s against its monotonic clock."},
 };
 
 const struct event_def *

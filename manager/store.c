@@ -21,19 +21,22 @@
 static const char sql_contact[] =
 	"UPDATE computers SET last_contact_ms = ?, last_ip = ? WHERE id = ?";
 static const char sql_row[] =
-	"UPDATE computers SET hostname = ?, description = ?, platform = ?, agent_version = ?, "
-	"machine_id = ?, policy = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
-	"last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ?, power = ?, "
-	"failure = ?, activated_ms = ?, machine_fingerprint = ?, inventory_id = ? WHERE id = ?";
+    "UPDATE computers SET hostname = ?, description = ?, platform = ?, agent_version = ?, "
+    "machine_id = ?, policy = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
+    "last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ?, power = ?, "
+    "failure = ?, activated_ms = ?, machine_fingerprint = ?, inventory_id = ?, agent_seq = ?, "
+    "agent_dropped = ? WHERE id = ?";
 static const char sql_insert[] =
 	"INSERT INTO computers (id, guid, hostname, description, platform, agent_version, "
 	"machine_id, policy, cert_serial, cert_not_after_ms, state, offline, created_ms, "
 	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms, power, failure, "
 	"machine_fingerprint, inventory_id) "
 	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/* a resent agent event (same computer and sequence) is already there: nothing to do */
 static const char sql_event[] =
-	"INSERT INTO events (id, time_ms, event_id, computer_id, target, description) "
-	"VALUES (?, ?, ?, ?, ?, ?)";
+    "INSERT INTO events (id, time_ms, event_id, computer_id, target, description, agent_seq, "
+    "agent_time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (computer_id, agent_seq) DO NOTHING";
 static const char sql_alert_ins[] =
 	"INSERT INTO alerts (id, type, severity, dismissible, computer_id, message, "
 	"first_raised_ms, last_changed_ms, cleared_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -128,12 +131,14 @@ store_load_computers(struct store *s, struct registry *r)
 	struct db_stmt *st;
 	int rc, ret = -1;
 
-	st = D(s)->prepare(s->h.db,
-			   "SELECT id, guid, hostname, description, platform, agent_version, "
-			   "machine_id, policy, cert_serial, cert_not_after_ms, state, offline, "
-			   "created_ms, activated_ms, last_contact_ms, last_ip, interfaces, "
-			   "clock_offset_ms, power, failure, machine_fingerprint, inventory_id FROM computers "
-			   "ORDER BY id");
+	st = D(s)->prepare(
+	    s->h.db,
+	    "SELECT id, guid, hostname, description, platform, agent_version, "
+	    "machine_id, policy, cert_serial, cert_not_after_ms, state, offline, "
+	    "created_ms, activated_ms, last_contact_ms, last_ip, interfaces, "
+	    "clock_offset_ms, power, failure, machine_fingerprint, inventory_id, agent_seq, "
+	    "agent_dropped FROM computers "
+	    "ORDER BY id");
 	if (st == NULL)
 		return -1;
 	while ((rc = D(s)->step(st)) == 1) {
@@ -165,6 +170,8 @@ store_load_computers(struct store *s, struct registry *r)
 		str_copy(c->last_ip, col_str(s, st, 15), sizeof(c->last_ip));
 		c->clock_offset_ms = D(s)->col_int(st, 17);
 		str_copy(c->machine_fpr, col_str(s, st, 20), sizeof(c->machine_fpr));
+		c->agent_seq = c->agent_seq_stored = D(s)->col_int(st, 22);
+		c->agent_dropped = D(s)->col_int(st, 23);
 		if (registry_add(r, c) < 0) {
 			computer_free(c);
 			goto out;
@@ -246,7 +253,9 @@ store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
 	e |= D(s)->bind_int(st, 17, c->activated_ms);
 	e |= D(s)->bind_text(st, 18, c->machine_fpr);
 	e |= D(s)->bind_text(st, 19, c->inventory_id);
-	e |= D(s)->bind_int(st, 20, c->id);
+	e |= D(s)->bind_int(st, 20, c->agent_seq);
+	e |= D(s)->bind_int(st, 21, c->agent_dropped);
+	e |= D(s)->bind_int(st, 22, c->id);
 	return e ? -1 : 0;
 }
 
@@ -374,6 +383,14 @@ int
 store_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer_id,
 		const char *target, const char *description)
 {
+	return store_agent_event_add(s, time_ms, event_id, computer_id, target, description, 0, 0);
+}
+
+int
+store_agent_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer_id,
+                      const char *target, const char *description, int64_t agent_seq,
+                      int64_t agent_time_ms)
+{
 	struct pending_event *e;
 
 	/* while the database refuses writes, memory must not grow without bound */
@@ -401,6 +418,8 @@ store_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer
 	e->time_ms = time_ms;
 	e->event_id = event_id;
 	e->computer_id = computer_id;
+	e->agent_seq = agent_seq;
+	e->agent_time_ms = agent_time_ms;
 	s->nevents++;
 	return 0;
 }
@@ -501,6 +520,13 @@ store_flush(struct store *s, int with_contacts)
 			b |= D(s)->bind_text(st, 4, NULL);
 		b |= D(s)->bind_text(st, 5, e->target);
 		b |= D(s)->bind_text(st, 6, e->description);
+		if (e->agent_seq) {
+			b |= D(s)->bind_int(st, 7, e->agent_seq);
+			b |= D(s)->bind_int(st, 8, e->agent_time_ms);
+		} else {
+			b |= D(s)->bind_text(st, 7, NULL);
+			b |= D(s)->bind_text(st, 8, NULL);
+		}
 		if (b || D(s)->step(st) < 0)
 			err = 1;
 		D(s)->reset(st);
@@ -571,17 +597,18 @@ int
 store_events_query(struct store *s, const struct event_filter *f,
 		   int (*cb)(void *ctx, const struct event_row *row), void *ctx)
 {
-	char sql[512];
+	char sql[640];
 	struct db_stmt *st;
 	int rc, idx = 1;
 
 	/* the same statement text for every filter: unused ones are disabled by value */
 	snprintf(sql, sizeof(sql),
-		 "SELECT id, time_ms, event_id, computer_id, target, description FROM events "
-		 "WHERE (? = 0 OR computer_id = ?) AND (? = 0 OR event_id = ?) "
-		 "AND time_ms >= ? AND time_ms <= ? AND %s "
-		 "ORDER BY id %s LIMIT ?",
-		 f->descending ? "(? = 0 OR id < ?)" : "id > ?", f->descending ? "DESC" : "ASC");
+	         "SELECT id, time_ms, event_id, computer_id, target, description, agent_seq, "
+	         "agent_time_ms FROM events "
+	         "WHERE (? = 0 OR computer_id = ?) AND (? = 0 OR event_id = ?) "
+	         "AND time_ms >= ? AND time_ms <= ? AND %s "
+	         "ORDER BY id %s LIMIT ?",
+	         f->descending ? "(? = 0 OR id < ?)" : "id > ?", f->descending ? "DESC" : "ASC");
 	st = D(s)->prepare(s->h.db, sql);
 	if (st == NULL)
 		return -1;
@@ -603,6 +630,8 @@ store_events_query(struct store *s, const struct event_filter *f,
 		row.computer_id = D(s)->col_int(st, 3);
 		row.target = col_str(s, st, 4);
 		row.description = col_str(s, st, 5);
+		row.agent_seq = D(s)->col_int(st, 6);
+		row.agent_time_ms = D(s)->col_int(st, 7);
 		if (cb(ctx, &row) < 0) {
 			rc = -1;
 			break;
