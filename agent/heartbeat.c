@@ -38,6 +38,45 @@ hb_backoff_ms(int failures, int64_t interval_s, uint64_t rnd)
 	return d / 2 + (int64_t)(rnd % (uint64_t)(d / 2 + 1));
 }
 
+int64_t
+hb_clock_jump(int64_t *base, int64_t wall_ms, int64_t mono_ms, int64_t threshold_ms)
+{
+	int64_t d = wall_ms - mono_ms, step = d - *base;
+
+	if (step > threshold_ms || step < -threshold_ms) {
+		*base = d;
+		return step;
+	}
+	return 0;
+}
+
+json_t *
+hb_events_batch(const struct evq *q, size_t max_events, size_t max_bytes)
+{
+	json_t *arr = json_array();
+	const struct evq_event *e;
+	size_t i, bytes = 0;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; q != NULL && i < max_events && (e = evq_peek(q, i)) != NULL; i++) {
+		/* fields and quoting: the description is at most 1 KiB, escapes at most 6x */
+		size_t cost = 96 + 6 * strlen(e->desc);
+		json_t *o;
+
+		if (i > 0 && bytes + cost > max_bytes)
+			break;
+		o = json_pack("{s:I, s:i, s:I, s:s}", "seq", (json_int_t)e->seq, "id", e->event_id,
+		              "time_ms", (json_int_t)e->time_ms, "description", e->desc);
+		if (o == NULL || json_array_append_new(arr, o) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+		bytes += cost;
+	}
+	return arr;
+}
+
 int
 hb_client_setup(struct agent_state *st, struct http_client *cl)
 {
@@ -60,8 +99,10 @@ hb_fail(struct hb_status *hs, enum client_stage stage, long http, const char *ms
 }
 
 int
-hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
+hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs, struct evq *q)
 {
+	json_t *batch;
+	json_int_t ack;
 	struct client_result r;
 	struct sysinfo si;
 	json_t *req, *resp = NULL, *cfg;
@@ -81,7 +122,13 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
 	/* hostinfo_fill() put the machine fingerprint: the manager spots clones with it */
 	json_object_set_new(req, "last_error",
 			    json_string(hs->last_ok || hs->failures == 0 ? "" : hs->last_message));
-	json_object_set_new(req, "events", json_array());
+	batch = hb_events_batch(q, HB_MAX_BATCH_EVENTS, HB_MAX_BATCH_BYTES);
+	if (batch == NULL)
+		goto oom;
+	hs->events_sent = json_array_size(batch);
+	hs->drain = 0;
+	json_object_set_new(req, "events", batch);
+	json_object_set_new(req, "events_dropped", json_integer(q ? (json_int_t)q->dropped : 0));
 	body = json_dumps(req, JSON_COMPACT);
 	if (body == NULL)
 		goto oom;
@@ -132,6 +179,15 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
 		if (changed)
 			agent_state_save(st);
 		str_copy(hs->manager_status, s ? s : "", sizeof(hs->manager_status));
+	}
+	/* events leave the queue only once the manager says it stored them */
+	ack = json_integer_value(json_object_get(resp, "ack_seq"));
+	if (q != NULL && ack > 0) {
+		size_t before = evq_depth(q);
+		uint64_t prev = q->acked;
+		evq_ack(q, (uint64_t)ack);
+		hs->ack_seq = (uint64_t)ack;
+		hs->drain = evq_depth(q) > 0 && q->acked > prev && evq_depth(q) < before;
 	}
 	hs->last_ok = 1;
 	hs->last_stage = CL_OK;

@@ -6,10 +6,24 @@
 #ifndef VIGIL_HEARTBEAT_H
 #define VIGIL_HEARTBEAT_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "client.h"
+#include "evq.h"
 #include "state.h"
+
+/*
+ * One heartbeat carries at most this many queued events and this many
+ * bytes of them, far below the manager's authenticated body limit
+ * ([limits] max_body_agent, 1 MiB by default; PROTOCOL.md 4.3).
+ */
+#define HB_MAX_BATCH_EVENTS 500
+#define HB_MAX_BATCH_BYTES (256 * 1024)
+/* after an acknowledged batch with more queued: the next one this soon */
+#define HB_DRAIN_DELAY_MS 200
+/* a wall-clock step larger than this against the monotonic clock is event 5004 */
+#define HB_CLOCK_JUMP_MS 5000
 
 struct hb_status {
 	int64_t last_attempt_ms;
@@ -22,6 +36,9 @@ struct hb_status {
 	int failures; /* consecutive */
 	char manager_status[64];
 	int64_t clock_offset_ms; /* test option: shifts the reported clock */
+	size_t events_sent;      /* in the last heartbeat */
+	uint64_t ack_seq;        /* the last acknowledgement */
+	int drain;               /* the last heartbeat was acknowledged and more events wait */
 };
 
 /* ms until the next heartbeat after a success: interval +-10%. */
@@ -33,7 +50,18 @@ int64_t hb_backoff_ms(int failures, int64_t interval_s, uint64_t rnd);
  * Sends one heartbeat and updates st (interval, configuration,
  * deactivation) and hs.  Returns 0 on success.
  */
-int hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs);
+int hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs, struct evq *q);
+/*
+ * The oldest queued events as the heartbeat's "events" array, within
+ * HB_MAX_BATCH_EVENTS and HB_MAX_BATCH_BYTES.  New reference, NULL on OOM.
+ */
+json_t *hb_events_batch(const struct evq *q, size_t max_events, size_t max_bytes);
+/*
+ * Clock change: base is the last (wall - monotonic) difference.  Returns
+ * the step in ms when it moved by more than threshold_ms (and adopts the
+ * new difference), else 0.
+ */
+int64_t hb_clock_jump(int64_t *base, int64_t wall_ms, int64_t mono_ms, int64_t threshold_ms);
 /* Points the client at the identity files of st. */
 int hb_client_setup(struct agent_state *st, struct http_client *cl);
 

@@ -2,10 +2,14 @@
  * vigil-agent: the agent daemon.  Heartbeats to its manager on the
  * interval the manager sets (with jitter), backs off with jitter while the
  * manager cannot be reached, and answers vigil-agentctl on its control
- * socket.  Protection modules, the event queue and the 4118 channel come
- * with later issues.
+ * socket.  Its own events (4011, 4012, 5004) and those of later
+ * protection modules go through the durable queue (evq.h), which the
+ * heartbeats drain.  Protection modules and the 4118 channel come with
+ * later issues.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -22,6 +26,7 @@
 #include "activate.h"
 #include "client.h"
 #include "ctl.h"
+#include "evq.h"
 #include "heartbeat.h"
 #include "hostinfo.h"
 #include "log.h"
@@ -50,7 +55,26 @@ struct agent {
 	char retry_result[600]; /* the outcome of the last retry, for status */
 	int64_t started_ms;
 	char load_error[256];
+	struct evq q;
+	int64_t clock_base; /* wall - monotonic at the last check (5004) */
 };
+
+/*
+ * The one way events enter the queue (the agent's own and, later, the
+ * protection modules'): durable when it returns.
+ */
+static void __attribute__((format(printf, 3, 4)))
+agent_event(struct agent *a, int id, const char *fmt, ...)
+{
+	char desc[EVQ_MAX_DESC + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	if (evq_push(&a->q, id, now_ms() + a->hs.clock_offset_ms, desc) < 0)
+		log_warn("event %d not queued: %s", id, a->q.last_error);
+}
 
 static void
 agent_reload(struct agent *a)
@@ -124,18 +148,36 @@ agent_heartbeat(struct agent *a)
 		a->next_hb_mono = -1;
 		return;
 	}
-	if (hb_send(&a->st, &a->cl, &a->hs) < 0 &&
+	if (hb_send(&a->st, &a->cl, &a->hs, &a->q) < 0 &&
 	    strcmp(a->hs.last_code, "reactivate_required") == 0 && agent_reactivate(a) == 0)
 		return; /* the new identity heartbeats at once */
-	if (a->hs.last_ok) {
+	if (a->hs.last_ok && a->hs.drain) {
+		/* a backlog: the next batch soon, not a whole interval later */
+		delay = HB_DRAIN_DELAY_MS / 2 + (int64_t)rand_below(HB_DRAIN_DELAY_MS / 2 + 1);
+		log_debug("heartbeat ok, %zu events still queued; next in %lld ms",
+		          evq_depth(&a->q), (long long)delay);
+	} else if (a->hs.last_ok) {
 		delay = hb_next_delay_ms(a->st.heartbeat_interval, rand_below(UINT64_MAX));
 		log_debug("heartbeat ok; next in %lld ms", (long long)delay);
 	} else {
 		delay = hb_backoff_ms(a->hs.failures, a->st.heartbeat_interval,
 				      rand_below(UINT64_MAX));
-		if (a->hs.failures == 1 || a->hs.failures % 10 == 0)
+		if (!a->st.deactivated)
+			agent_event(a, EVQ_EV_HEARTBEAT_FAILED, "heartbeat failed (%s): %s",
+			            a->hs.last_stage == CL_HTTP
+			                ? "http"
+			                : client_stage_name(a->hs.last_stage),
+			            a->hs.last_message);
+		if (a->hs.failures == 1 || a->hs.failures % 10 == 0) {
 			log_warn("event 4011 failure to contact manager (%d in a row); next try in %lld ms",
 				 a->hs.failures, (long long)delay);
+			if (!a->st.deactivated)
+				agent_event(
+				    a, EVQ_EV_CONTACT_FAILED,
+				    "failure to contact manager %s (%d in a row); next try in "
+				    "%lld ms",
+				    a->st.manager_url, a->hs.failures, (long long)delay);
+		}
 	}
 	a->next_hb_mono = a->st.deactivated ? -1 : mono_ms() + delay;
 }
@@ -204,6 +246,17 @@ agent_status_json(struct agent *a)
 		(json_int_t)(a->next_hb_mono < 0 ? -1 : a->next_hb_mono - mono_ms()), "state_error",
 		a->load_error, "pid", (json_int_t)getpid());
 
+	if (o != NULL)
+		json_object_set_new(
+		    o, "event_queue",
+		    json_pack(
+		        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "depth",
+		        (json_int_t)evq_depth(&a->q), "bytes", (json_int_t)a->q.bytes, "oldest_seq",
+		        (json_int_t)(evq_depth(&a->q) ? evq_peek(&a->q, 0)->seq : 0), "next_seq",
+		        (json_int_t)a->q.next_seq, "acked_seq", (json_int_t)a->q.acked, "dropped",
+		        (json_int_t)a->q.dropped, "max_bytes", (json_int_t)a->q.max_bytes,
+		        "max_events", (json_int_t)a->q.max_events, "file", a->q.path, "last_error",
+		        a->q.last_error));
 	if (o != NULL && a->st.deactivated)
 		json_object_set_new(o, "deactivated_reason", json_string(a->st.deactivated_reason));
 	if (o != NULL && a->pending)
@@ -217,6 +270,33 @@ agent_status_json(struct agent *a)
 	if (o != NULL && a->retry_result[0])
 		json_object_set_new(o, "last_activation_retry", json_string(a->retry_result));
 	return o;
+}
+
+/*
+ * Test aid (vigil-agentctl emit-test-events N): N events 4991 through the
+ * same queue as every other event, synced once at the end.
+ */
+static json_t *
+agent_emit_test_events(struct agent *a, const char *arg)
+{
+	int64_t n, i;
+	uint64_t first = a->q.next_seq;
+
+	if (parse_i64(arg, 1, 1000000, &n) < 0)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+		                 "emit-test-events: N must be a whole number from 1 to 1000000");
+	for (i = 1; i <= n; i++) {
+		char desc[64];
+		snprintf(desc, sizeof(desc), "test event %lld of %lld", (long long)i, (long long)n);
+		if (evq_push_nosync(&a->q, EVQ_EV_TEST, now_ms() + a->hs.clock_offset_ms, desc) < 0)
+			return json_pack("{s:b, s:s}", "ok", 0, "error", a->q.last_error);
+	}
+	if (evq_sync(&a->q) < 0)
+		return json_pack("{s:b, s:s}", "ok", 0, "error", a->q.last_error);
+	log_info("queued %lld test events (sequences %" PRIu64 " to %" PRIu64 ")", (long long)n,
+	         first, a->q.next_seq - 1);
+	return json_pack("{s:b, s:I, s:I, s:I}", "ok", 1, "queued", (json_int_t)n, "first_seq",
+	                 (json_int_t)first, "last_seq", (json_int_t)(a->q.next_seq - 1));
 }
 
 static void
@@ -244,6 +324,8 @@ agent_ctl(struct agent *a, int lfd)
 			agent_heartbeat(a);
 			reply = agent_status_json(a);
 		}
+	} else if (strncmp(req, "emit-test-events ", 17) == 0) {
+		reply = agent_emit_test_events(a, req + 17);
 	} else if (strcmp(req, "reload") == 0) {
 		agent_reload(a);
 		reply = json_pack("{s:b}", "ok", 1);
@@ -261,23 +343,33 @@ agent_ctl(struct agent *a, int lfd)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: vigil-agent [-d DIR] [-v] [--clock-offset MS]\n"
-		    "  -d DIR              state directory (default " AGENT_DEFAULT_DIR ")\n"
-		    "  -v                  debug logging\n"
-		    "  --clock-offset MS   test option: report the clock shifted by MS milliseconds\n");
+	fprintf(
+	    fp,
+	    "usage: vigil-agent [-d DIR] [-v] [--queue-max-bytes N] [--queue-max-events N]\n"
+	    "                   [--clock-offset MS]\n"
+	    "  -d DIR                  state directory (default " AGENT_DEFAULT_DIR ")\n"
+	    "  -v                      debug logging\n"
+	    "  --queue-max-bytes N     event queue limit in bytes (%d to %lld, default %d)\n"
+	    "  --queue-max-events N    event queue limit in events (%d to %d, default %d)\n"
+	    "  --clock-offset MS       test option: report the clock shifted by MS milliseconds\n",
+	    EVQ_MIN_MAX_BYTES, (long long)EVQ_MAX_MAX_BYTES, EVQ_DEFAULT_MAX_BYTES,
+	    EVQ_MIN_MAX_EVENTS, EVQ_MAX_MAX_EVENTS, EVQ_DEFAULT_MAX_EVENTS);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"clock-offset", required_argument, NULL, 'C'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
+	                                         {"queue-max-bytes", required_argument, NULL, 'B'},
+	                                         {"queue-max-events", required_argument, NULL, 'E'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
 	struct agent a;
 	const char *dir = AGENT_DEFAULT_DIR;
 	char sock[PATH_MAX];
 	int ch, lfd;
-	int64_t v;
+	int64_t v, qbytes = EVQ_DEFAULT_MAX_BYTES, qevents = EVQ_DEFAULT_MAX_EVENTS;
+	const char *err = NULL;
 
 	memset(&a, 0, sizeof(a));
 	while ((ch = getopt_long(argc, argv, "d:vh", longopts, NULL)) != -1) {
@@ -290,6 +382,23 @@ main(int argc, char **argv)
 				return 2;
 			}
 			a.hs.clock_offset_ms = v;
+			break;
+		case 'B':
+			if (parse_i64(optarg, EVQ_MIN_MAX_BYTES, EVQ_MAX_MAX_BYTES, &qbytes) < 0) {
+				fprintf(stderr,
+				        "--queue-max-bytes: a whole number from %d to %lld\n",
+				        EVQ_MIN_MAX_BYTES, (long long)EVQ_MAX_MAX_BYTES);
+				return 2;
+			}
+			break;
+		case 'E':
+			if (parse_i64(optarg, EVQ_MIN_MAX_EVENTS, EVQ_MAX_MAX_EVENTS, &qevents) <
+			    0) {
+				fprintf(stderr,
+				        "--queue-max-events: a whole number from %d to %d\n",
+				        EVQ_MIN_MAX_EVENTS, EVQ_MAX_MAX_EVENTS);
+				return 2;
+			}
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -309,6 +418,12 @@ main(int argc, char **argv)
 	if (lfd < 0)
 		fatal("cannot listen on control socket %s: %s", sock, strerror(errno));
 	a.started_ms = now_ms();
+	if (evq_open(&a.q, dir, qbytes, qevents, &err) < 0)
+		log_error("event queue: %s; events are kept in memory only", err);
+	if (a.q.damage[0])
+		agent_event(&a, EVQ_EV_QUEUE_DAMAGED, "the event queue file was damaged: %s",
+		            a.q.damage);
+	a.clock_base = now_ms() - mono_ms();
 	agent_state_init(&a.st, dir);
 	if (client_init(&a.cl) < 0)
 		fatal("cannot initialise libcurl");
@@ -331,6 +446,18 @@ main(int argc, char **argv)
 		}
 		if (poll(&pfd, 1, timeout) > 0)
 			agent_ctl(&a, lfd);
+		{
+			int64_t step =
+			    hb_clock_jump(&a.clock_base, now_ms(), mono_ms(), HB_CLOCK_JUMP_MS);
+			if (step != 0) {
+				log_warn("event 5004 clock changed: the system clock moved %lld ms "
+				         "against the monotonic clock",
+				         (long long)step);
+				agent_event(&a, EVQ_EV_CLOCK_CHANGED,
+				            "the system clock was changed by %+lld ms (%s)",
+				            (long long)step, step > 0 ? "forward" : "back");
+			}
+		}
 		if (reload_requested) {
 			reload_requested = 0;
 			agent_reload(&a);
@@ -345,5 +472,6 @@ main(int argc, char **argv)
 	unlink(sock);
 	client_clear(&a.cl);
 	agent_state_clear(&a.st);
+	evq_close(&a.q);
 	return 0;
 }

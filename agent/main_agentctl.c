@@ -4,6 +4,7 @@
  *   heartbeat        force a heartbeat now (dsa_control -m)
  *   status [--json]  activation, manager, GUID, last heartbeat
  *   reset            forget identity and configuration (dsa_control -r)
+ *   emit-test-events N   test aid: N events 4991 through the agent's queue
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,15 +32,17 @@ static const char *state_dir = AGENT_DEFAULT_DIR;
 static void
 usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: vigil-agentctl [-d DIR] COMMAND\n"
-		"  activate https://MANAGER:4120/ token:TOKEN [hostname:NAME] [description:TEXT]\n"
-		"           [--ca-fingerprint SHA256 | --yes] [--retry-interval S] [--max-retries N]\n"
-		"                    activate this agent against the manager\n"
-		"  heartbeat         send a heartbeat now\n"
-		"  status [--json]   activation, manager, GUID and the last heartbeat\n"
-		"  reset             forget the identity and configuration (dsa_control -r)\n"
-		"  -d DIR            the agent's state directory (default " AGENT_DEFAULT_DIR ")\n");
+	fprintf(
+	    fp,
+	    "usage: vigil-agentctl [-d DIR] COMMAND\n"
+	    "  activate https://MANAGER:4120/ token:TOKEN [hostname:NAME] [description:TEXT]\n"
+	    "           [--ca-fingerprint SHA256 | --yes] [--retry-interval S] [--max-retries N]\n"
+	    "                    activate this agent against the manager\n"
+	    "  heartbeat         send a heartbeat now\n"
+	    "  status [--json]   activation, manager, GUID and the last heartbeat\n"
+	    "  reset             forget the identity and configuration (dsa_control -r)\n"
+	    "  emit-test-events N  test aid: queue N test events (4991) in the running agent\n"
+	    "  -d DIR            the agent's state directory (default " AGENT_DEFAULT_DIR ")\n");
 }
 
 static int
@@ -211,6 +214,27 @@ cmd_activate(int argc, char **argv)
 }
 
 static void
+print_queue(json_t *q)
+{
+	if (q == NULL)
+		return;
+	printf("event queue:    %lld events, %lld bytes (limits %lld events, %lld bytes)\n",
+	       (long long)json_integer_value(json_object_get(q, "depth")),
+	       (long long)json_integer_value(json_object_get(q, "bytes")),
+	       (long long)json_integer_value(json_object_get(q, "max_events")),
+	       (long long)json_integer_value(json_object_get(q, "max_bytes")));
+	printf("oldest unacked: %lld (next sequence %lld, acknowledged up to %lld)\n",
+	       (long long)json_integer_value(json_object_get(q, "oldest_seq")),
+	       (long long)json_integer_value(json_object_get(q, "next_seq")),
+	       (long long)json_integer_value(json_object_get(q, "acked_seq")));
+	printf("dropped:        %lld events (queue full)\n",
+	       (long long)json_integer_value(json_object_get(q, "dropped")));
+	if (json_string_value(json_object_get(q, "last_error")) != NULL &&
+	    json_string_value(json_object_get(q, "last_error"))[0])
+		printf("queue error:    %s\n", json_string_value(json_object_get(q, "last_error")));
+}
+
+static void
 print_status(json_t *s, int from_daemon)
 {
 	char t[40];
@@ -262,6 +286,7 @@ print_status(json_t *s, int from_daemon)
 		       (long long)json_integer_value(json_object_get(hb, "consecutive_failures")));
 	fmt_time_ms(json_integer_value(json_object_get(hb, "success_ms")), t, sizeof(t));
 	printf("last success:   %s\n", t);
+	print_queue(json_object_get(s, "event_queue"));
 }
 
 static json_t *
@@ -422,6 +447,40 @@ cmd_heartbeat(void)
 	return ok ? 0 : 1;
 }
 
+/* Test aid: the daemon queues N events 4991 through its one queue API. */
+static int
+cmd_emit_test_events(int argc, char **argv)
+{
+	char cmd[64];
+	int64_t n;
+	json_t *r;
+	int ok;
+
+	if (argc < 2 || parse_i64(argv[1], 1, 1000000, &n) < 0) {
+		fprintf(stderr, "vigil-agentctl: emit-test-events N (1 to 1000000)\n");
+		return 2;
+	}
+	snprintf(cmd, sizeof(cmd), "emit-test-events %lld", (long long)n);
+	r = ask_agent(cmd, 120);
+	if (r == NULL) {
+		fprintf(stderr,
+		        "vigil-agentctl: the agent daemon does not answer on %s/%s; is vigil-agent "
+		        "running?\n",
+		        state_dir, CTL_SOCKET);
+		return 1;
+	}
+	ok = json_is_true(json_object_get(r, "ok"));
+	if (ok)
+		printf("queued %lld test events: sequences %lld to %lld\n", (long long)n,
+		       (long long)json_integer_value(json_object_get(r, "first_seq")),
+		       (long long)json_integer_value(json_object_get(r, "last_seq")));
+	else
+		fprintf(stderr, "vigil-agentctl: %s\n",
+		        json_string_value(json_object_get(r, "error")));
+	json_decref(r);
+	return ok ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -452,6 +511,8 @@ main(int argc, char **argv)
 		return cmd_heartbeat();
 	if (strcmp(argv[i], "reset") == 0)
 		return cmd_reset();
+	if (strcmp(argv[i], "emit-test-events") == 0)
+		return cmd_emit_test_events(argc - i, argv + i);
 	fprintf(stderr, "vigil-agentctl: unknown command \"%s\"\n", argv[i]);
 	usage(stderr);
 	return 2;
