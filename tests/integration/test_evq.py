@@ -10,8 +10,9 @@ import json
 import os
 import signal
 import struct
+import subprocess
 
-from vigil import Agent, wait_until
+from vigil import Agent, binpath, wait_until
 
 TEST_EVENT = 4991
 HDR = 16  # magic, type, 3 reserved, body length, CRC-32 (docs/internals/agent.md)
@@ -87,6 +88,16 @@ def test_events_made_while_the_manager_is_down_arrive_exactly_once(manager, agen
     assert all_events(manager, cid, 4011)
     st = a.ctl("status").stdout
     assert "event queue:    0 events" in st and "dropped:        0 events" in st
+    # vigilctl shows the agent's own clock and sequence next to the receive time
+    env = dict(os.environ, VIGIL_URL="https://127.0.0.1:%d" % manager.api_port,
+               VIGIL_CA=manager.ca, VIGIL_API_KEY=manager.api_key)
+    env.pop("VIGIL_API_KEY_FILE", None)
+    r = subprocess.run([binpath("vigilctl"), "events", "--computer", "evq-down", "--id", "4012",
+                        "--wide"], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "AGENT TIME" in lines[0] and "AGENT SEQ" in lines[0]
+    assert str(failed[0]["agentSequence"]) in lines[1] and "Heartbeat Failed" in lines[1]
 
 
 def test_kill_9_of_the_agent_during_delivery_loses_and_doubles_nothing(manager, agents, tmp_path):
@@ -219,8 +230,6 @@ def test_a_full_queue_drops_the_oldest_and_reports_the_exact_count(manager, tmp_
 
 
 def test_queue_limits_are_checked(manager, tmp_path):
-    import subprocess
-    from vigil import binpath
     r = subprocess.run([binpath("vigil-agent"), "-d", str(tmp_path / "x"), "--queue-max-events", "5"],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 2 and "--queue-max-events: a whole number from 10 to" in r.stderr
