@@ -62,12 +62,16 @@ hb_events_batch(const struct evq *q, size_t max_events, size_t max_bytes)
 	for (i = 0; q != NULL && i < max_events && (e = evq_peek(q, i)) != NULL; i++) {
 		/* fields and quoting: the description is at most 1 KiB, escapes at most 6x */
 		size_t cost = 96 + 6 * strlen(e->desc);
+		int64_t t;
 		json_t *o;
 
 		if (i > 0 && bytes + cost > max_bytes)
 			break;
+		/* the manager's range (PROTOCOL.md 4.3): a clock before 1970 must not block the
+		 * queue */
+		t = e->time_ms < 0 ? 0 : e->time_ms > HB_MAX_TIME_MS ? HB_MAX_TIME_MS : e->time_ms;
 		o = json_pack("{s:I, s:i, s:I, s:s}", "seq", (json_int_t)e->seq, "id", e->event_id,
-		              "time_ms", (json_int_t)e->time_ms, "description", e->desc);
+		              "time_ms", (json_int_t)t, "description", e->desc);
 		if (o == NULL || json_array_append_new(arr, o) < 0) {
 			json_decref(arr);
 			return NULL;
@@ -122,7 +126,9 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs, st
 	/* hostinfo_fill() put the machine fingerprint: the manager spots clones with it */
 	json_object_set_new(req, "last_error",
 			    json_string(hs->last_ok || hs->failures == 0 ? "" : hs->last_message));
-	batch = hb_events_batch(q, HB_MAX_BATCH_EVENTS, HB_MAX_BATCH_BYTES);
+	batch =
+	    hb_events_batch(hs->skip_events ? NULL : q, HB_MAX_BATCH_EVENTS, HB_MAX_BATCH_BYTES);
+	hs->skip_events = 0;
 	if (batch == NULL)
 		goto oom;
 	hs->events_sent = json_array_size(batch);
@@ -150,6 +156,18 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs, st
 				 "activated again");
 		} else {
 			log_warn("event 4012 heartbeat failed: %s", r.error);
+		}
+		if (r.status == 400 && hs->events_sent > 0) {
+			/*
+			 * Should a batch ever be refused, the computer must not go
+			 * offline for it: the next heartbeat goes without events,
+			 * the one after it tries them again.
+			 */
+			hs->skip_events = 1;
+			log_error(
+			    "the manager refused a heartbeat with %zu queued events; the next "
+			    "heartbeat goes without them",
+			    hs->events_sent);
 		}
 		goto out;
 	}

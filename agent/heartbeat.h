@@ -20,6 +20,7 @@
  */
 #define HB_MAX_BATCH_EVENTS 500
 #define HB_MAX_BATCH_BYTES (256 * 1024)
+#define HB_MAX_TIME_MS INT64_C(253402300799000) /* 9999-12-31T23:59:59Z */
 /* after an acknowledged batch with more queued: the next one this soon */
 #define HB_DRAIN_DELAY_MS 200
 /* a wall-clock step larger than this against the monotonic clock is event 5004 */
@@ -39,6 +40,7 @@ struct hb_status {
 	size_t events_sent;      /* in the last heartbeat */
 	uint64_t ack_seq;        /* the last acknowledgement */
 	int drain;               /* the last heartbeat was acknowledged and more events wait */
+	int skip_events; /* the manager refused the last batch (400): the next goes without */
 };
 
 /* ms until the next heartbeat after a success: interval +-10%. */

@@ -100,6 +100,15 @@ test_events_batch(void **state)
 	b = hb_events_batch(&q, HB_MAX_BATCH_EVENTS, HB_MAX_BATCH_BYTES);
 	assert_int_equal(json_array_size(b), 0);
 	json_decref(b);
+	/* times the manager would refuse are clamped to its range, never sent as they are */
+	assert_int_equal(evq_push_nosync(&q, EVQ_EV_CLOCK_CHANGED, -5000, "before 1970"), 0);
+	assert_int_equal(evq_push_nosync(&q, EVQ_EV_CLOCK_CHANGED, INT64_MAX, "after 9999"), 0);
+	b = hb_events_batch(&q, HB_MAX_BATCH_EVENTS, HB_MAX_BATCH_BYTES);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(b, 0), "time_ms")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(b, 1), "time_ms")),
+			 HB_MAX_TIME_MS);
+	json_decref(b);
+	assert_int_equal(evq_ack(&q, evq_peek(&q, 1)->seq), 0);
 	for (i = 0; i < 600; i++)
 		assert_int_equal(evq_push_nosync(&q, EVQ_EV_TEST, i, "x"), 0);
 	/* bounded by count, oldest first */
