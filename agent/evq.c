@@ -435,10 +435,18 @@ evq_set_aside(struct evq *q, char *out, size_t outsize)
 	time_t t = time(NULL);
 	char stamp[32];
 
+	int i;
+
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (snprintf(out, outsize, "%s.damaged-%s", q->path, stamp) >= (int)outsize ||
-	    rename(q->path, out) < 0) {
+	/* two damaged starts in one second must not overwrite the first one set aside */
+	for (i = 0; i < 100; i++) {
+		int n = i == 0 ? snprintf(out, outsize, "%s.damaged-%s", q->path, stamp)
+		               : snprintf(out, outsize, "%s.damaged-%s-%d", q->path, stamp, i);
+		if (n >= (int)outsize || access(out, F_OK) < 0)
+			break;
+	}
+	if (strlen(out) >= outsize - 1 || rename(q->path, out) < 0) {
 		log_warn("event queue: cannot set %s aside: %s", q->path, strerror(errno));
 		out[0] = '\0';
 	}
@@ -652,9 +660,11 @@ evq_push_nosync(struct evq *q, int event_id, int64_t time_ms, const char *desc)
 	r.desc_len = strlen(d);
 	len = evq_encode_record(&r, rec);
 	evq_make_room(q, len);
-	if (evq_reserve(q) < 0 || evq_mem_add(q, r.seq, time_ms, event_id, d, len) < 0) {
+	/* a directory that refuses events.seq must not stop the events: logged, kept */
+	evq_reserve(q);
+	if (evq_mem_add(q, r.seq, time_ms, event_id, d, len) < 0) {
 		free(d);
-		return -1;
+		return evq_fail(q, "out of memory");
 	}
 	q->next_seq++;
 	/* kept in memory even when the disk refuses it: sent, just not durable */

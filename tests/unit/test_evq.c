@@ -220,6 +220,35 @@ test_garbage_file(void **state)
 	open_q(f, &q, EVQ_DEFAULT_MAX_BYTES, EVQ_DEFAULT_MAX_EVENTS);
 	assert_int_equal(evq_depth(&q), 2);
 	evq_close(&q);
+	/* damaged again within the same second: the first file set aside stays */
+	assert_int_equal(file_write_atomic(f->path, "more garbage\n", 13, 0600), 0);
+	open_q(f, &q, EVQ_DEFAULT_MAX_BYTES, EVQ_DEFAULT_MAX_EVENTS);
+	assert_non_null(strstr(q.damage, "bad magic"));
+	evq_close(&q);
+	assert_int_equal(count_aside(f), 2);
+}
+
+/* A state directory that cannot be written: the queue works in memory. */
+static void
+test_unwritable_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct evq q;
+	const char *err = NULL;
+	char file[128], sub[160];
+
+	/* a "directory" below a plain file: every write fails, even for root */
+	snprintf(file, sizeof(file), "%s/plain", f->dir);
+	assert_int_equal(file_write_atomic(file, "x", 1, 0600), 0);
+	snprintf(sub, sizeof(sub), "%s/dir", file);
+	assert_int_equal(evq_open(&q, sub, EVQ_DEFAULT_MAX_BYTES, EVQ_DEFAULT_MAX_EVENTS, &err),
+	                 -1);
+	assert_non_null(err);
+	push_n(&q, 3, 1);
+	assert_int_equal(evq_depth(&q), 3);
+	assert_int_equal(evq_ack(&q, evq_peek(&q, 0)->seq), -1); /* not written, but done */
+	assert_int_equal(evq_depth(&q), 2);
+	evq_close(&q);
 }
 
 static void
@@ -367,6 +396,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_checksum_in_the_middle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unwritable_directory, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_drops_oldest_exactly, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_descriptions_are_cleaned, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ack_beyond_next_seq, setup, teardown),
