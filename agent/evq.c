@@ -578,7 +578,6 @@ evq_open(struct evq *q, const char *dir, int64_t max_bytes, int64_t max_events,
 		} else {
 			why = errno == EFBIG ? "the file is larger than the queue allows"
 			                     : strerror(errno);
-			good = 0;
 			snprintf(q->damage, sizeof(q->damage), "cannot read it: %s", why);
 		}
 	} else {
@@ -610,8 +609,10 @@ evq_open(struct evq *q, const char *dir, int64_t max_bytes, int64_t max_events,
 		}
 		log_warn("event queue %s damaged: %s", q->path, q->damage);
 	}
-	/* a lower limit than the file's contents: the oldest go, counted (the
-	 * compaction below writes the new total) */
+	/*
+	 * A lower limit than the file's contents: the oldest go, counted (the
+	 * compaction below writes the new total).
+	 */
 	while (q->n > 0 && ((int64_t)q->n > q->max_events || (int64_t)q->bytes > q->max_bytes)) {
 		evq_mem_pop(q);
 		q->dropped++;
