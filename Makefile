@@ -107,15 +107,16 @@ FUZZ_CC ?= clang-14
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	-Ilib -Imanager -Iagent -I$(LLHTTP_INC) $(PKG_CFLAGS)
 # parsers only: the fuzz targets never touch the store or the network
+# (agent/evq.c for its record parser: fuzz_evq)
 FUZZ_LIB_SRC := $(LIB_SRC) manager/proto.c manager/config.c manager/apibody.c manager/actsettings.c \
-	manager/psettings.c \
+	manager/psettings.c agent/evq.c \
 	$(LLHTTP_SRC)/api.c $(LLHTTP_SRC)/http.c $(LLHTTP_SRC)/llhttp.c
 
 # a target that needs one more module names it here (and stubs what it calls)
 FUZZ_EXTRA_fuzz_wdreport := manager/wdreport.c
 $(FUZZ_BUILD)/fuzz_wdreport: manager/wdreport.c
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard lib/*.h manager/*.h)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard lib/*.h manager/*.h agent/*.h)
 	@mkdir -p $(FUZZ_BUILD)
 	@echo "  FUZZ    $@"
 	@$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_EXTRA_$*) $(PKG_LIBS) -lm

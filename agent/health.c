@@ -16,10 +16,11 @@
 #include "wdstate.h"
 
 int64_t
-health_queue_depth(const char *dir)
+health_queue_depth(json_t *status)
 {
-	(void)dir;
-	return -1;
+	json_t *d = json_object_get(json_object_get(status, "event_queue"), "depth");
+
+	return json_is_integer(d) ? json_integer_value(d) : -1;
 }
 
 static void
@@ -171,11 +172,26 @@ health_run(const char *dir, json_t *status, struct nagios_report *r)
 	}
 	nagios_check_disk(r, "disk", dir, &pct);
 	nagios_perf(r, "disk_free_pct", pct, "%", 1, NAGIOS_DISK_WARN_PCT, NAGIOS_DISK_CRIT_PCT, 1);
-	depth = health_queue_depth(dir);
-	if (depth < 0)
-		nagios_add(r, "queue", NAGIOS_OK, "no event queue on this agent (depth 0)");
-	else
-		nagios_add(r, "queue", NAGIOS_OK, "%lld events waiting for the manager",
-		           (long long)depth);
+	depth = health_queue_depth(status);
+	{
+		json_t *q = json_object_get(status, "event_queue");
+		int64_t dropped = json_integer_value(json_object_get(q, "dropped"));
+		const char *qerr = json_string_value(json_object_get(q, "last_error"));
+		if (depth < 0)
+			nagios_add(r, "queue", NAGIOS_UNKNOWN,
+			           "the event queue is not known: the agent daemon does not answer");
+		else if (qerr != NULL && *qerr)
+			nagios_add(r, "queue", NAGIOS_WARNING,
+			           "%lld events waiting; the queue file cannot be written (%s): events "
+			           "are kept in memory only",
+			           (long long)depth, qerr);
+		else if (dropped > 0)
+			nagios_add(r, "queue", NAGIOS_WARNING,
+			           "%lld events waiting; the full queue dropped %lld events so far",
+			           (long long)depth, (long long)dropped);
+		else
+			nagios_add(r, "queue", NAGIOS_OK, "%lld events waiting for the manager",
+			           (long long)depth);
+	}
 	nagios_perf(r, "queue_depth", depth < 0 ? 0 : depth, "", 0, 0, 0, 0);
 }

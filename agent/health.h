@@ -13,11 +13,8 @@
 
 #include "nagios.h"
 
-/*
- * Events waiting to be sent to the manager; -1 when this agent has no
- * event queue (the queue plugs in here).
- */
-int64_t health_queue_depth(const char *dir);
+/* Events waiting for the manager's acknowledgement (the daemon's status); -1 when unknown. */
+int64_t health_queue_depth(json_t *status);
 /*
  * Fills r.  status is the daemon's "status" answer, NULL when it does not
  * answer (then the process check is critical).

@@ -38,6 +38,49 @@ hb_backoff_ms(int failures, int64_t interval_s, uint64_t rnd)
 	return d / 2 + (int64_t)(rnd % (uint64_t)(d / 2 + 1));
 }
 
+int64_t
+hb_clock_jump(int64_t *base, int64_t wall_ms, int64_t mono_ms, int64_t threshold_ms)
+{
+	int64_t d = wall_ms - mono_ms, step = d - *base;
+
+	if (step > threshold_ms || step < -threshold_ms) {
+		*base = d;
+		return step;
+	}
+	return 0;
+}
+
+json_t *
+hb_events_batch(const struct evq *q, size_t max_events, size_t max_bytes)
+{
+	json_t *arr = json_array();
+	const struct evq_event *e;
+	size_t i, bytes = 0;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; q != NULL && i < max_events && (e = evq_peek(q, i)) != NULL; i++) {
+		/* fields and quoting: the description is at most 1 KiB, escapes at most 6x */
+		size_t cost = 96 + 6 * strlen(e->desc);
+		int64_t t;
+		json_t *o;
+
+		if (i > 0 && bytes + cost > max_bytes)
+			break;
+		/* the manager's range (PROTOCOL.md 4.3): a clock before 1970 must not block the
+		 * queue */
+		t = e->time_ms < 0 ? 0 : e->time_ms > HB_MAX_TIME_MS ? HB_MAX_TIME_MS : e->time_ms;
+		o = json_pack("{s:I, s:i, s:I, s:s}", "seq", (json_int_t)e->seq, "id", e->event_id,
+			      "time_ms", (json_int_t)t, "description", e->desc);
+		if (o == NULL || json_array_append_new(arr, o) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+		bytes += cost;
+	}
+	return arr;
+}
+
 int
 hb_client_setup(struct agent_state *st, struct http_client *cl)
 {
@@ -114,8 +157,10 @@ hb_request_json(const struct agent_state *st, const struct hb_status *hs)
 }
 
 int
-hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
+hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs, struct evq *q)
 {
+	json_t *batch;
+	json_int_t ack;
 	struct client_result r;
 	json_t *req, *resp = NULL;
 	json_error_t je;
@@ -128,6 +173,14 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
 	req = hb_request_json(st, hs);
 	if (req == NULL)
 		goto oom;
+	batch = hb_events_batch(hs->skip_events ? NULL : q, HB_MAX_BATCH_EVENTS, HB_MAX_BATCH_BYTES);
+	hs->skip_events = 0;
+	if (batch == NULL)
+		goto oom;
+	hs->events_sent = json_array_size(batch);
+	hs->drain = 0;
+	json_object_set_new(req, "events", batch);
+	json_object_set_new(req, "events_dropped", json_integer(q ? (json_int_t)q->dropped : 0));
 	body = json_dumps(req, JSON_COMPACT);
 	if (body == NULL)
 		goto oom;
@@ -150,6 +203,17 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
 		} else {
 			log_warn("event 4012 heartbeat failed: %s", r.error);
 		}
+		if (r.status == 400 && hs->events_sent > 0) {
+			/*
+			 * Should a batch ever be refused, the computer must not go
+			 * offline for it: the next heartbeat goes without events,
+			 * the one after it tries them again.
+			 */
+			hs->skip_events = 1;
+			log_error("the manager refused a heartbeat with %zu queued events; the next "
+				  "heartbeat goes without them",
+				  hs->events_sent);
+		}
 		goto out;
 	}
 	resp = json_loadb(r.body.data, r.body.len, 0, &je);
@@ -162,6 +226,15 @@ hb_send(struct agent_state *st, struct http_client *cl, struct hb_status *hs)
 
 		hb_apply_config(st, resp);
 		str_copy(hs->manager_status, s ? s : "", sizeof(hs->manager_status));
+	}
+	/* events leave the queue only once the manager says it stored them */
+	ack = json_integer_value(json_object_get(resp, "ack_seq"));
+	if (q != NULL && ack > 0) {
+		size_t before = evq_depth(q);
+		uint64_t prev = q->acked;
+		evq_ack(q, (uint64_t)ack);
+		hs->ack_seq = (uint64_t)ack;
+		hs->drain = evq_depth(q) > 0 && q->acked > prev && evq_depth(q) < before;
 	}
 	if (hs->listen_port != st->reported_port) {
 		st->reported_port = hs->listen_port;

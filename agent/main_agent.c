@@ -4,9 +4,13 @@
  * manager cannot be reached, and answers vigil-agentctl on its control
  * socket and, unless the policy says agent-initiated, the manager on the
  * agent port (listener.h).  In manager-initiated mode it never calls the
- * manager: it only answers.
+ * manager: it only answers.  Its own events (4011, 4012, 5004) and those of
+ * later protection modules go through the durable queue (evq.h), which the
+ * heartbeats drain.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -23,6 +27,7 @@
 #include "activate.h"
 #include "client.h"
 #include "ctl.h"
+#include "evq.h"
 #include "heartbeat.h"
 #include "hostinfo.h"
 #include "listener.h"
@@ -55,6 +60,8 @@ struct agent {
 	char retry_result[600]; /* the outcome of the last retry, for status */
 	int64_t started_ms;
 	char load_error[256];
+	struct evq q;
+	int64_t clock_base; /* wall - monotonic at the last check (5004) */
 	struct agent_listener lis;
 	char listen_addr[64];
 	int listen_port;     /* configured; 0 picks one (tests) */
@@ -62,6 +69,23 @@ struct agent {
 	char listen_error[256];
 	int wd_unreported; /* restarts by the watchdog the manager was not told of */
 };
+
+/*
+ * The one way events enter the queue (the agent's own and, later, the
+ * protection modules'): durable when it returns.
+ */
+static void __attribute__((format(printf, 3, 4)))
+agent_event(struct agent *a, int id, const char *fmt, ...)
+{
+	char desc[EVQ_MAX_DESC + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	if (evq_push(&a->q, id, now_ms() + a->hs.clock_offset_ms, desc) < 0)
+		log_warn("event %d not queued: %s", id, a->q.last_error);
+}
 
 /* The agent port is open when activated and the policy lets the manager call. */
 static void
@@ -179,21 +203,39 @@ agent_heartbeat(struct agent *a)
 		a->next_hb_mono = -1;
 		return;
 	}
-	if (hb_send(&a->st, &a->cl, &a->hs) < 0 &&
+	if (hb_send(&a->st, &a->cl, &a->hs, &a->q) < 0 &&
 	    strcmp(a->hs.last_code, "reactivate_required") == 0 && agent_reactivate(a) == 0)
 		return; /* the new identity heartbeats at once */
 	if (a->hs.last_ok) {
-		delay = hb_next_delay_ms(a->st.heartbeat_interval, rand_below(UINT64_MAX));
-		log_debug("heartbeat ok; next in %lld ms", (long long)delay);
+		if (a->hs.drain) {
+			/* a backlog: the next batch soon, not a whole interval later */
+			delay = HB_DRAIN_DELAY_MS / 2 + (int64_t)rand_below(HB_DRAIN_DELAY_MS / 2 + 1);
+			log_debug("heartbeat ok, %zu events still queued; next in %lld ms",
+				  evq_depth(&a->q), (long long)delay);
+		} else {
+			delay = hb_next_delay_ms(a->st.heartbeat_interval, rand_below(UINT64_MAX));
+			log_debug("heartbeat ok; next in %lld ms", (long long)delay);
+		}
 		/* the heartbeat carried the watchdog's report (hostinfo.c) */
 		if (a->wd_unreported && wdstate_ack(a->st.dir) == 0)
 			a->wd_unreported = 0;
 	} else {
 		delay = hb_backoff_ms(a->hs.failures, a->st.heartbeat_interval,
 				      rand_below(UINT64_MAX));
-		if (a->hs.failures == 1 || a->hs.failures % 10 == 0)
+		if (!a->st.deactivated)
+			agent_event(a, EVQ_EV_HEARTBEAT_FAILED, "heartbeat failed (%s): %s",
+				    a->hs.last_stage == CL_HTTP ? "http"
+								: client_stage_name(a->hs.last_stage),
+				    a->hs.last_message);
+		if (a->hs.failures == 1 || a->hs.failures % 10 == 0) {
 			log_warn("event 4011 failure to contact manager (%d in a row); next try in %lld ms",
 				 a->hs.failures, (long long)delay);
+			if (!a->st.deactivated)
+				agent_event(a, EVQ_EV_CONTACT_FAILED,
+					    "failure to contact manager %s (%d in a row); next try in "
+					    "%lld ms",
+					    a->st.manager_url, a->hs.failures, (long long)delay);
+		}
 	}
 	a->next_hb_mono = a->st.deactivated ? -1 : mono_ms() + delay;
 	/* the answer may have changed the direction */
@@ -355,6 +397,19 @@ agent_status_json(struct agent *a)
 		(json_int_t)(a->next_hb_mono < 0 ? -1 : a->next_hb_mono - mono_ms()), "state_error",
 		a->load_error, "pid", (json_int_t)getpid());
 
+	if (o != NULL)
+		json_object_set_new(
+			o, "event_queue",
+			json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "depth",
+				  (json_int_t)evq_depth(&a->q), "bytes", (json_int_t)a->q.bytes,
+				  "oldest_seq",
+				  (json_int_t)(evq_depth(&a->q) ? evq_peek(&a->q, 0)->seq : 0),
+				  "next_seq", (json_int_t)a->q.next_seq, "acked_seq",
+				  (json_int_t)a->q.acked, "dropped", (json_int_t)a->q.dropped,
+				  "max_bytes", (json_int_t)a->q.max_bytes, "max_events",
+				  (json_int_t)a->q.max_events, "file", a->q.path, "last_error",
+				  a->q.last_error));
+
 	if (o != NULL && a->st.deactivated)
 		json_object_set_new(o, "deactivated_reason", json_string(a->st.deactivated_reason));
 	if (o != NULL && a->pending)
@@ -393,6 +448,33 @@ agent_status_json(struct agent *a)
 	return o;
 }
 
+/*
+ * Test aid (vigil-agentctl emit-test-events N): N events 4991 through the
+ * same queue as every other event, synced once at the end.
+ */
+static json_t *
+agent_emit_test_events(struct agent *a, const char *arg)
+{
+	int64_t n, i;
+	uint64_t first = a->q.next_seq;
+
+	if (parse_i64(arg, 1, 1000000, &n) < 0)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+				 "emit-test-events: N must be a whole number from 1 to 1000000");
+	for (i = 1; i <= n; i++) {
+		char desc[64];
+		snprintf(desc, sizeof(desc), "test event %lld of %lld", (long long)i, (long long)n);
+		if (evq_push_nosync(&a->q, EVQ_EV_TEST, now_ms() + a->hs.clock_offset_ms, desc) < 0)
+			return json_pack("{s:b, s:s}", "ok", 0, "error", a->q.last_error);
+	}
+	if (evq_sync(&a->q) < 0)
+		return json_pack("{s:b, s:s}", "ok", 0, "error", a->q.last_error);
+	log_info("queued %lld test events (sequences %" PRIu64 " to %" PRIu64 ")", (long long)n,
+		 first, a->q.next_seq - 1);
+	return json_pack("{s:b, s:I, s:I, s:I}", "ok", 1, "queued", (json_int_t)n, "first_seq",
+			 (json_int_t)first, "last_seq", (json_int_t)(a->q.next_seq - 1));
+}
+
 static void
 agent_ctl(struct agent *a, int lfd)
 {
@@ -422,6 +504,8 @@ agent_ctl(struct agent *a, int lfd)
 			agent_heartbeat(a);
 			reply = agent_status_json(a);
 		}
+	} else if (strncmp(req, "emit-test-events ", 17) == 0) {
+		reply = agent_emit_test_events(a, req + 17);
 	} else if (strcmp(req, "reload") == 0) {
 		agent_reload(a);
 		reply = json_pack("{s:b}", "ok", 1);
@@ -454,16 +538,22 @@ agent_ctl(struct agent *a, int lfd)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: vigil-agent [-d DIR] [-v] [--listen-address A] [--listen-port N]\n"
-		    "                   [--monitor [--restart-max S] [--stable-after S]] [--clock-offset MS]\n"
-		    "  -d DIR              state directory (default " AGENT_DEFAULT_DIR ")\n"
-		    "  -v                  debug logging\n"
-		    "  --listen-address A  address of the agent port for the manager (default 0.0.0.0)\n"
-		    "  --listen-port N     the agent port (default 4118; 0 picks a free one)\n"
-		    "  --monitor           run under a watchdog that restarts the agent when it dies\n"
-		    "  --restart-max S     longest back-off between restarts (default 120, 1-3600)\n"
-		    "  --stable-after S    up this long, the back-off starts over (default 300)\n"
-		    "  --clock-offset MS   test option: report the clock shifted by MS milliseconds\n");
+	fprintf(fp,
+		"usage: vigil-agent [-d DIR] [-v] [--listen-address A] [--listen-port N]\n"
+		"                   [--monitor [--restart-max S] [--stable-after S]]\n"
+		"                   [--queue-max-bytes N] [--queue-max-events N] [--clock-offset MS]\n"
+		"  -d DIR                state directory (default " AGENT_DEFAULT_DIR ")\n"
+		"  -v                    debug logging\n"
+		"  --listen-address A    address of the agent port for the manager (default 0.0.0.0)\n"
+		"  --listen-port N       the agent port (default 4118; 0 picks a free one)\n"
+		"  --monitor             run under a watchdog that restarts the agent when it dies\n"
+		"  --restart-max S       longest back-off between restarts (default 120, 1-3600)\n"
+		"  --stable-after S      up this long, the back-off starts over (default 300)\n"
+		"  --queue-max-bytes N   event queue limit in bytes (%d to %lld, default %d)\n"
+		"  --queue-max-events N  event queue limit in events (%d to %d, default %d)\n"
+		"  --clock-offset MS     test option: report the clock shifted by MS milliseconds\n",
+		EVQ_MIN_MAX_BYTES, (long long)EVQ_MAX_MAX_BYTES, EVQ_DEFAULT_MAX_BYTES,
+		EVQ_MIN_MAX_EVENTS, EVQ_MAX_MAX_EVENTS, EVQ_DEFAULT_MAX_EVENTS);
 }
 
 int
@@ -475,6 +565,8 @@ main(int argc, char **argv)
 						 {"monitor", no_argument, NULL, 'M'},
 						 {"restart-max", required_argument, NULL, 'R'},
 						 {"stable-after", required_argument, NULL, 'T'},
+						 {"queue-max-bytes", required_argument, NULL, 'B'},
+						 {"queue-max-events", required_argument, NULL, 'E'},
 						 {"help", no_argument, NULL, 'h'},
 						 {NULL, 0, NULL, 0}};
 	struct monitor_opts mo = {NULL, MONITOR_DEFAULT_BACKOFF_MAX_S * 1000,
@@ -486,7 +578,8 @@ main(int argc, char **argv)
 	const char *dir = AGENT_DEFAULT_DIR;
 	char sock[PATH_MAX];
 	int ch, lfd;
-	int64_t v;
+	int64_t v, qbytes = EVQ_DEFAULT_MAX_BYTES, qevents = EVQ_DEFAULT_MAX_EVENTS;
+	const char *err = NULL;
 
 	memset(&a, 0, sizeof(a));
 	listener_init(&a.lis);
@@ -527,6 +620,20 @@ main(int argc, char **argv)
 			}
 			*(ch == 'R' ? &mo.backoff_max_ms : &mo.stable_ms) = v * 1000;
 			break;
+		case 'B':
+			if (parse_i64(optarg, EVQ_MIN_MAX_BYTES, EVQ_MAX_MAX_BYTES, &qbytes) < 0) {
+				fprintf(stderr, "--queue-max-bytes: a whole number from %d to %lld\n",
+					EVQ_MIN_MAX_BYTES, (long long)EVQ_MAX_MAX_BYTES);
+				return 2;
+			}
+			break;
+		case 'E':
+			if (parse_i64(optarg, EVQ_MIN_MAX_EVENTS, EVQ_MAX_MAX_EVENTS, &qevents) < 0) {
+				fprintf(stderr, "--queue-max-events: a whole number from %d to %d\n",
+					EVQ_MIN_MAX_EVENTS, EVQ_MAX_MAX_EVENTS);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -557,6 +664,12 @@ main(int argc, char **argv)
 	if (lfd < 0)
 		fatal("cannot listen on control socket %s: %s", sock, strerror(errno));
 	a.started_ms = now_ms();
+	if (evq_open(&a.q, dir, qbytes, qevents, &err) < 0)
+		log_error("event queue: %s; events are kept in memory only", err);
+	if (a.q.damage[0])
+		agent_event(&a, EVQ_EV_QUEUE_DAMAGED, "the event queue file was damaged: %s",
+			    a.q.damage);
+	a.clock_base = now_ms() - mono_ms();
 	agent_state_init(&a.st, dir);
 	if (client_init(&a.cl) < 0)
 		fatal("cannot initialise libcurl");
@@ -600,6 +713,18 @@ main(int argc, char **argv)
 				agent_listener_sync(&a);
 			}
 		}
+		{
+			int64_t step =
+				hb_clock_jump(&a.clock_base, now_ms(), mono_ms(), HB_CLOCK_JUMP_MS);
+			if (step != 0) {
+				log_warn("event 5004 clock changed: the system clock moved %lld ms "
+					 "against the monotonic clock",
+					 (long long)step);
+				agent_event(&a, EVQ_EV_CLOCK_CHANGED,
+					    "the system clock was changed by %+lld ms (%s)",
+					    (long long)step, step > 0 ? "forward" : "back");
+			}
+		}
 		if (reload_requested) {
 			reload_requested = 0;
 			agent_reload(&a);
@@ -621,5 +746,6 @@ main(int argc, char **argv)
 	unlink(sock);
 	client_clear(&a.cl);
 	agent_state_clear(&a.st);
+	evq_close(&a.q);
 	return 0;
 }

@@ -6,6 +6,7 @@
  *   reset            forget identity and configuration (dsa_control -r)
  *   health [--json]  Nagios-style health check (seed 001)
  *   diag-package [-o FILE] [--log FILE]   support archive (dsa_control -d)
+ *   emit-test-events N   test aid: N events 4991 through the agent's queue
  */
 #include <errno.h>
 #include <limits.h>
@@ -55,6 +56,7 @@ usage(FILE *fp)
 		"                    2 CRITICAL, 3 UNKNOWN)\n"
 		"  diag-package [-o FILE] [--log FILE]\n"
 		"                    write a support archive (tar.gz, 0600) without secrets\n"
+		"  emit-test-events N  test aid: queue N test events (4991) in the running agent\n"
 		"  -d DIR            the agent's state directory (default " AGENT_DEFAULT_DIR ")\n");
 }
 
@@ -260,6 +262,27 @@ print_watchdog(json_t *w)
 }
 
 static void
+print_queue(json_t *q)
+{
+	if (q == NULL)
+		return;
+	printf("event queue:    %lld events, %lld bytes (limits %lld events, %lld bytes)\n",
+	       (long long)json_integer_value(json_object_get(q, "depth")),
+	       (long long)json_integer_value(json_object_get(q, "bytes")),
+	       (long long)json_integer_value(json_object_get(q, "max_events")),
+	       (long long)json_integer_value(json_object_get(q, "max_bytes")));
+	printf("oldest unacked: %lld (next sequence %lld, acknowledged up to %lld)\n",
+	       (long long)json_integer_value(json_object_get(q, "oldest_seq")),
+	       (long long)json_integer_value(json_object_get(q, "next_seq")),
+	       (long long)json_integer_value(json_object_get(q, "acked_seq")));
+	printf("dropped:        %lld events (queue full)\n",
+	       (long long)json_integer_value(json_object_get(q, "dropped")));
+	if (json_string_value(json_object_get(q, "last_error")) != NULL &&
+	    json_string_value(json_object_get(q, "last_error"))[0])
+		printf("queue error:    %s\n", json_string_value(json_object_get(q, "last_error")));
+}
+
+static void
 print_status(json_t *s, int from_daemon)
 {
 	char t[40];
@@ -323,6 +346,7 @@ print_status(json_t *s, int from_daemon)
 	fmt_time_ms(json_integer_value(json_object_get(hb, "success_ms")), t, sizeof(t));
 	printf("last success:   %s\n", t);
 	print_watchdog(json_object_get(s, "watchdog"));
+	print_queue(json_object_get(s, "event_queue"));
 }
 
 static json_t *
@@ -636,6 +660,40 @@ cmd_diag(int argc, char **argv)
 	return ret == 0 ? 0 : 1;
 }
 
+/* Test aid: the daemon queues N events 4991 through its one queue API. */
+static int
+cmd_emit_test_events(int argc, char **argv)
+{
+	char cmd[64];
+	int64_t n;
+	json_t *r;
+	int ok;
+
+	if (argc < 2 || parse_i64(argv[1], 1, 1000000, &n) < 0) {
+		fprintf(stderr, "vigil-agentctl: emit-test-events N (1 to 1000000)\n");
+		return 2;
+	}
+	snprintf(cmd, sizeof(cmd), "emit-test-events %lld", (long long)n);
+	r = ask_agent(cmd, 120);
+	if (r == NULL) {
+		fprintf(stderr,
+		        "vigil-agentctl: the agent daemon does not answer on %s/%s; is vigil-agent "
+		        "running?\n",
+		        state_dir, CTL_SOCKET);
+		return 1;
+	}
+	ok = json_is_true(json_object_get(r, "ok"));
+	if (ok)
+		printf("queued %lld test events: sequences %lld to %lld\n", (long long)n,
+		       (long long)json_integer_value(json_object_get(r, "first_seq")),
+		       (long long)json_integer_value(json_object_get(r, "last_seq")));
+	else
+		fprintf(stderr, "vigil-agentctl: %s\n",
+		        json_string_value(json_object_get(r, "error")));
+	json_decref(r);
+	return ok ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -674,6 +732,8 @@ main(int argc, char **argv)
 		return cmd_health(argc - i, argv + i);
 	if (strcmp(argv[i], "diag-package") == 0)
 		return cmd_diag(argc - i, argv + i);
+	if (strcmp(argv[i], "emit-test-events") == 0)
+		return cmd_emit_test_events(argc - i, argv + i);
 	fprintf(stderr, "vigil-agentctl: unknown command \"%s\"\n", argv[i]);
 	usage(stderr);
 	return 2;

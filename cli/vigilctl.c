@@ -549,14 +549,18 @@ vctl_events_last(struct vctl *v, int64_t computer_id, int n, json_t **arr_r)
 	return 0;
 }
 
+/*
+ * --wide adds the agent's own clock and sequence for events an agent sent
+ * from its queue (empty for the manager's own events).
+ */
 static int
 vctl_print_events(const json_t *events, int wide)
 {
-	static const char *const hdr[] = {"TIME", "ID", "EVENT", "SEVERITY", "TARGET",
-					  "DESCRIPTION"};
-	struct table *t = table_new(ARRAY_SIZE(hdr), hdr);
+	static const char *const hdr[] = {"TIME",   "ID",          "EVENT",      "SEVERITY",
+	                                  "TARGET", "DESCRIPTION", "AGENT TIME", "AGENT SEQ"};
+	struct table *t = table_new(wide ? ARRAY_SIZE(hdr) : ARRAY_SIZE(hdr) - 2, hdr);
 	const json_t *e;
-	char when[40], id[24];
+	char when[40], id[24], atime[40], aseq[24];
 	size_t i;
 	int rc = CTLAPI_EXIT_API;
 
@@ -569,12 +573,19 @@ vctl_print_events(const json_t *events, int wide)
 		const char *row[ARRAY_SIZE(hdr)];
 		fmt_time_ms(jint(e, "time"), when, sizeof(when));
 		snprintf(id, sizeof(id), "%lld", (long long)jint(e, "eventID"));
+		atime[0] = aseq[0] = '\0';
+		if (jint(e, "agentSequence") > 0) {
+			fmt_time_ms(jint(e, "agentTime"), atime, sizeof(atime));
+			snprintf(aseq, sizeof(aseq), "%lld", (long long)jint(e, "agentSequence"));
+		}
 		row[0] = when;
 		row[1] = id;
 		row[2] = jstr(e, "event");
 		row[3] = jstr(e, "severity");
 		row[4] = jstr(e, "target");
 		row[5] = jstr(e, "description");
+		row[6] = atime;
+		row[7] = aseq;
 		if (table_add(t, row) < 0)
 			goto out;
 	}

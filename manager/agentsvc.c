@@ -697,6 +697,53 @@ out:
 	proto_host_facts_clear(&ar.host);
 }
 
+/*
+ * The events of the agent's queue: each (computer, sequence) is taken once;
+ * a resend of one already accepted is skipped.  The answer's ack_seq is the
+ * highest sequence durably committed: a heartbeat that brought something
+ * new is answered after a flush (store.md says why), one that brought
+ * nothing costs no transaction.
+ */
+static int64_t
+heartbeat_events(struct mgr *m, struct computer *comp, const struct heartbeat_req *hb, int64_t now)
+{
+	int64_t i, accepted = 0;
+	int changed = 0;
+
+	for (i = 0; i < hb->events_count; i++) {
+		const struct hb_event *e = &hb->events[i];
+
+		if (e->seq <= comp->agent_seq)
+			continue; /* a resend: stored already, or waiting for the next flush */
+		if (store_agent_event_add(&m->store, now, e->id, comp->id, comp->hostname,
+		                          e->description, e->seq, e->time_ms) < 0)
+			break; /* not taken: the agent sends it again */
+		comp->agent_seq = e->seq;
+		accepted++;
+	}
+	if (accepted > 0) {
+		log_debug("heartbeat: %s: %lld events stored (up to sequence %lld)", comp->hostname,
+		          (long long)accepted, (long long)comp->agent_seq);
+		changed = 1;
+	}
+	if (hb->events_dropped > comp->agent_dropped) {
+		event_record(m, EV_EVENTS_TRUNCATED, comp,
+		             "the agent's event queue was full: %lld events dropped (%lld in all)",
+		             (long long)(hb->events_dropped - comp->agent_dropped),
+		             (long long)hb->events_dropped);
+		comp->agent_dropped = hb->events_dropped;
+		changed = 1;
+	}
+	if (changed)
+		store_mark_row(&m->store, comp); /* committed with the events, in one transaction */
+	if (comp->agent_seq > comp->agent_seq_stored || changed) {
+		if (store_flush(&m->store, 0) == 0)
+			comp->agent_seq_stored = comp->agent_seq;
+		/* else: ack what is committed; the housekeeping flush retries the rest */
+	}
+	return comp->agent_seq_stored;
+}
+
 static void
 handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 		 struct http_response *resp)
@@ -705,6 +752,7 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 	struct computer *comp;
 	char err[512], fpr[PKI_FPR_LEN];
 	json_t *policy, *out;
+	int64_t ack;
 	/* read together: the deadline (monotonic) and the shown time (wall) agree */
 	int64_t now = now_ms(), now_mono = mono_ms();
 
@@ -718,24 +766,25 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 		return;
 	}
 	if (heartbeat_check_clone(m, c, resp, comp, hb.host.machine_fingerprint) < 0) {
-		proto_host_facts_clear(&hb.host);
+		proto_heartbeat_clear(&hb);
 		return;
 	}
 	status_heartbeat(m, comp, &hb, c->peer_ip, now, now_mono, 1);
 	wdreport_heartbeat(m, comp, req->body.data, req->body.len);
 	m->stats.heartbeats++;
+	ack = heartbeat_events(m, comp, &hb, now);
 	/* the fingerprint is cached per policy: the JSON is built only when it differs */
 	policy = NULL;
 	if (policy_config_fpr(m, comp, fpr) < 0 ||
 	    (strcmp(fpr, hb.config_fingerprint) != 0 && (policy = policy_effective(m, comp)) == NULL)) {
-		proto_host_facts_clear(&hb.host);
+		proto_heartbeat_clear(&hb);
 		http_error(resp, 500, "internal", "cannot build the policy");
 		return;
 	}
 	out = json_pack("{s:s, s:I, s:I, s:s, s:I, s:[]}", "status", status_text(comp),
 			"manager_clock_ms", (json_int_t)now, "heartbeat_interval",
 			(json_int_t)policy_value(m, comp, PS_HEARTBEAT_INTERVAL), "config_fingerprint",
-			fpr, "ack_seq", (json_int_t)0, "tasks");
+			fpr, "ack_seq", (json_int_t)ack, "tasks");
 	if (out != NULL && policy != NULL)
 		json_object_set(out, "config", policy);
 	contact_heartbeat(m, comp, policy != NULL);
@@ -749,7 +798,7 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 	if (hb.call_me)
 		contact_probe(m, comp);
 	json_decref(policy);
-	proto_host_facts_clear(&hb.host);
+	proto_heartbeat_clear(&hb);
 	reply_json(resp, 200, out);
 }
 
@@ -802,7 +851,7 @@ handle_deactivate(struct mgr *m, struct conn *c, struct http_request *req,
 	if (req->body.len > 0) {
 		int clone = hb.host.machine_fingerprint[0] && comp->machine_fpr[0] &&
 			    strcmp(hb.host.machine_fingerprint, comp->machine_fpr) != 0;
-		proto_host_facts_clear(&hb.host);
+		proto_heartbeat_clear(&hb);
 		if (clone) {
 			/* a clone's reset must not deactivate the original */
 			http_error(resp, 409, "clone_refused",

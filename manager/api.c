@@ -185,16 +185,21 @@ static int
 api_event_cb(void *ctx, const struct event_row *row)
 {
 	const struct event_def *d = evcat_find(row->event_id);
-	json_t *o = json_pack("{s:I, s:i, s:s, s:s, s:I, s:s, s:s}", "systemEventID",
-			      (json_int_t)row->id, "eventID", row->event_id, "event",
-			      d ? d->name : "", "severity", d ? evcat_severity_name(d->severity) : "",
-			      "time", (json_int_t)row->time_ms, "target", row->target, "description",
-			      row->description);
+	json_t *o = json_pack(
+	    "{s:I, s:i, s:s, s:s, s:I, s:s, s:s}", "systemEventID", (json_int_t)row->id, "eventID",
+	    row->event_id, "event", d ? d->name : "Unknown Event", "severity",
+	    d ? evcat_severity_name(d->severity) : "Info", "time", (json_int_t)row->time_ms,
+	    "target", row->target, "description", row->description);
 
 	if (o == NULL)
 		return -1;
 	if (row->computer_id)
 		json_object_set_new(o, "targetID", json_integer(row->computer_id));
+	if (row->agent_seq) {
+		/* from the agent's queue: its own clock and sequence; time is the receipt */
+		json_object_set_new(o, "agentSequence", json_integer(row->agent_seq));
+		json_object_set_new(o, "agentTime", json_integer(row->agent_time_ms));
+	}
 	return json_array_append_new(ctx, o);
 }
 

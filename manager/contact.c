@@ -500,7 +500,7 @@ contact_hostinfo(struct mgr *m, struct computer *c, const char *body, size_t len
 	/* an agent that polls cannot pick the configuration up: bring it */
 	if (policy_config_fpr(m, c, fpr) == 0 && strcmp(fpr, hb.config_fingerprint) != 0)
 		c->push_config = 1;
-	proto_host_facts_clear(&hb.host);
+	proto_heartbeat_clear(&hb);
 	return 0;
 }
 

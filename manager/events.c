@@ -40,6 +40,7 @@ static const struct event_def ev_catalogue[] = {
 	{EV_ABNORMAL_RESTART, "Abnormal Restart Detected", EV_WARNING, "The agent's watchdog (vigil-agent --monitor) restarted the agent after it died; reported at the agent's next heartbeat, the description says how often and why."},
 	{EV_COMM_PROBLEM, "Communications Problem", EV_WARNING, "Heartbeats arrive but the manager cannot reach the agent on its port (bidirectional policy): one direction works, the other does not."},
 	{EV_COMM_RESOLVED, "Communications Problem Resolved", EV_INFO, "The manager reached the agent on its port again."},
+	{EV_EVENTS_TRUNCATED, "Events Truncated", EV_WARNING, "The agent's event queue was full and it dropped its oldest events; the description gives how many since the last report and in all."},
 	{EV_HEARTBEAT_REJECTED, "Agent Heartbeat Rejected", EV_WARNING, "A heartbeat was refused (revoked, expired or superseded certificate, deactivated computer); the description says why."},
 	{EV_UNRECOGNIZED_CLIENT, "Contact by Unrecognized Client", EV_WARNING, "A client presented a certificate not issued by this manager, or one for a computer it does not know."},
 	{EV_AIA_REQUESTED, "Agent-Initiated Activation Requested", EV_INFO, "An agent asked to be activated."},
@@ -49,6 +50,11 @@ static const struct event_def ev_catalogue[] = {
 	{EV_AGENT_STOPPED, "Agent Stopped", EV_INFO, "The agent said it was stopping (the host shut down, or the agent was stopped cleanly); an offline computer with this event was shut down, not lost. Deep Security's agent event number."},
 	{EV_POWER_CHANGED, "Computer Power State Changed", EV_INFO, "The inventory (or the operator) reported the VM stopped or running; a stopped VM holds no license seat."},
 	{EV_DEPLOY_SCRIPT, "Agent Deployment Script Generated", EV_INFO, "A deployment script (which holds the deployment token) was handed out; the description says to whom. A Vigil number."},
+	{EV_AGENT_CONTACT_FAILED, "Failure to Contact Manager", EV_WARNING, "Agent event: the agent could not reach the manager (first failure of a run, then every 10th); sent once it can again."},
+	{EV_AGENT_HEARTBEAT_FAILED, "Heartbeat Failed", EV_WARNING, "Agent event: one heartbeat failed; the description gives the stage (connect, tls, timeout, resolve, http, other) and the error."},
+	{EV_AGENT_QUEUE_DAMAGED, "Agent Event Queue Damaged", EV_WARNING, "Agent event: the agent found its event queue file damaged at start; the good prefix was kept and the file set aside. A Vigil number."},
+	{EV_AGENT_TEST, "Agent Test Event", EV_INFO, "Agent event made by vigil-agentctl emit-test-events, a test aid. A Vigil number."},
+	{EV_AGENT_CLOCK_CHANGED, "Clock Changed", EV_WARNING, "Agent event: the system clock of the agent's host was changed by more than 5 s against its monotonic clock."},
 };
 
 const struct event_def *

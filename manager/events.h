@@ -58,6 +58,13 @@ struct event_def {
 #define EV_AGENT_STOPPED 5003
 #define EV_ALERT_DISMISSED 800
 #define EV_ERROR_DISMISSED 801
+#define EV_EVENTS_TRUNCATED 745
+/* sent by agents from their queue (agent/evq.h has the same numbers) */
+#define EV_AGENT_CONTACT_FAILED 4011
+#define EV_AGENT_HEARTBEAT_FAILED 4012
+#define EV_AGENT_QUEUE_DAMAGED 4990
+#define EV_AGENT_TEST 4991
+#define EV_AGENT_CLOCK_CHANGED 5004
 
 const struct event_def *evcat_find(int id);
 const char *evcat_severity_name(enum ev_severity s);

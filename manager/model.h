@@ -59,6 +59,10 @@ struct computer {
 	int64_t last_contact_ms;   /* wall clock, shown and stored */
 	int64_t last_contact_mono; /* monotonic, drives the deadline */
 	int64_t clock_offset_ms;   /* agent clock - manager clock at last contact */
+	/* agentsvc.c: events from the agent's queue (docs/internals/store.md) */
+	int64_t agent_seq;        /* highest agent sequence accepted (pending or stored) */
+	int64_t agent_seq_stored; /* highest agent sequence known to be committed */
+	int64_t agent_dropped;    /* the agent's dropped count last recorded (745) */
 	/* store.c: pending writes */
 	unsigned dirty_contact : 1; /* last contact changed since the last flush */
 	unsigned dirty_row : 1;	    /* other columns changed */

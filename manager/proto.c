@@ -302,6 +302,68 @@ proto_parse_reactivation(const char *body, size_t len, struct activation_req *ou
 	return pr_activation(body, len, out, 0, err, errsize);
 }
 
+void
+proto_heartbeat_clear(struct heartbeat_req *hb)
+{
+	int64_t i;
+
+	proto_host_facts_clear(&hb->host);
+	for (i = 0; hb->events != NULL && i < hb->events_count; i++)
+		free(hb->events[i].description);
+	free(hb->events);
+	hb->events = NULL;
+	hb->events_count = 0;
+}
+
+/* The events array: entries {seq, id, time_ms, description}, seq increasing. */
+static int
+pr_events(json_t *events, struct heartbeat_req *out, char *err, size_t errsize)
+{
+	size_t i, n = json_array_size(events);
+	json_t *it;
+
+	if (n > PROTO_MAX_EVENTS) {
+		snprintf(err, errsize, "field \"events\" has more than %d entries",
+		         PROTO_MAX_EVENTS);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	out->events = calloc(n, sizeof(*out->events));
+	if (out->events == NULL)
+		return pr_fail(err, errsize, "out of memory%s", "");
+	json_array_foreach (events, i, it) {
+		struct hb_event *e = &out->events[i];
+		char desc[PROTO_MAX_EVENT_DESC + 1];
+		int64_t id;
+
+		if (!json_is_object(it))
+			return pr_fail(err, errsize, "every entry of \"%s\" must be an object",
+			               "events");
+		if (json_object_get(it, "seq") == NULL || json_object_get(it, "id") == NULL) {
+			snprintf(err, errsize, "event %zu: \"seq\" and \"id\" are required", i);
+			return -1;
+		}
+		if (pr_int(it, "seq", 1, PROTO_MAX_SEQ, &e->seq, err, errsize) < 0 ||
+		    pr_int(it, "id", 1, 99999, &id, err, errsize) < 0 ||
+		    pr_int(it, "time_ms", 0, INT64_C(253402300799000), &e->time_ms, err, errsize) <
+		        0 ||
+		    pr_str(it, "description", desc, sizeof(desc), 0, err, errsize) < 0)
+			return -1;
+		e->id = (int)id;
+		if (i > 0 && e->seq <= out->events[i - 1].seq) {
+			snprintf(err, errsize, "event %zu: \"seq\" must be above the previous one",
+			         i);
+			return -1;
+		}
+		e->description = strdup(desc);
+		if (e->description == NULL)
+			return pr_fail(err, errsize, "out of memory%s", "");
+		out->events_count = (int64_t)i + 1;
+	}
+	return 0;
+}
+
 int
 proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, char *err,
 		      size_t errsize)
@@ -316,9 +378,11 @@ proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, c
 	if (pr_host(root, &out->host, 0, err, errsize) < 0 ||
 	    pr_int(root, "uptime_s", 0, INT64_C(1) << 40, &out->uptime_s, err, errsize) < 0 ||
 	    pr_str(root, "config_fingerprint", out->config_fingerprint,
-		   sizeof(out->config_fingerprint), 0, err, errsize) < 0 ||
+	           sizeof(out->config_fingerprint), 0, err, errsize) < 0 ||
 	    pr_str(root, "last_error", out->last_error, sizeof(out->last_error), 0, err, errsize) <
-		    0)
+	        0 ||
+	    pr_int(root, "events_dropped", 0, PROTO_MAX_SEQ, &out->events_dropped, err, errsize) <
+	        0)
 		goto out;
 	if (json_is_true(json_object_get(root, "call_me")))
 		out->call_me = 1;
@@ -328,12 +392,13 @@ proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, c
 			pr_fail(err, errsize, "field \"%s\" must be an array", "events");
 			goto out;
 		}
-		out->events_count = (int64_t)json_array_size(events);
+		if (pr_events(events, out, err, errsize) < 0)
+			goto out;
 	}
 	ret = 0;
 out:
 	json_decref(root);
 	if (ret < 0)
-		proto_host_facts_clear(&out->host);
+		proto_heartbeat_clear(out);
 	return ret;
 }

@@ -18,6 +18,10 @@
 #define PROTO_MAX_CSR 4096
 #define PROTO_MAX_FPR 64
 #define PROTO_MAX_ERROR 512
+/* events in one heartbeat, and the bytes of one event's description */
+#define PROTO_MAX_EVENTS 1000
+#define PROTO_MAX_EVENT_DESC 1024
+#define PROTO_MAX_SEQ (INT64_C(1) << 62)
 
 struct host_facts {
 	char hostname[MAX_HOSTNAME + 1];
@@ -40,13 +44,23 @@ struct activation_req {
 	struct host_facts host;
 };
 
+/* One event from the agent's queue. */
+struct hb_event {
+	int64_t seq;       /* the agent's sequence, 1 - 2^62, increasing within a heartbeat */
+	int id;            /* catalogue number, 1 - 99999 */
+	int64_t time_ms;   /* the agent's clock when it happened */
+	char *description; /* owned */
+};
+
 struct heartbeat_req {
 	struct host_facts host;
 	int64_t uptime_s;
 	char config_fingerprint[PROTO_MAX_FPR + 1];
 	char last_error[PROTO_MAX_ERROR + 1]; /* the agent's last failure, "" if none */
 	int call_me; /* vigil-agentctl diagnose: call my port now */
-	int64_t events_count;		      /* events carried (queue issue: stored) */
+	int64_t events_count;                 /* events carried */
+	struct hb_event *events;              /* owned: proto_heartbeat_clear() */
+	int64_t events_dropped; /* the agent's count of events its full queue dropped, ever */
 };
 
 /* Returns 0, or -1 with a sentence in err. */
@@ -60,5 +74,7 @@ int proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *ou
 void proto_host_facts_clear(struct host_facts *h);
 /* 1 when s (UTF-8) has no control characters or bidirectional overrides. */
 int proto_text_ok(const char *s);
+/* Frees what proto_parse_heartbeat() allocated (host facts and events). */
+void proto_heartbeat_clear(struct heartbeat_req *hb);
 
 #endif

@@ -29,16 +29,18 @@ static const char sql_row[] =
 	"machine_id = ?, policy_id = ?, cert_serial = ?, cert_not_after_ms = ?, state = ?, offline = ?, "
 	"last_contact_ms = ?, last_ip = ?, interfaces = ?, clock_offset_ms = ?, power = ?, "
 	"failure = ?, activated_ms = ?, machine_fingerprint = ?, inventory_id = ?, overrides = ?, "
-	"agent_port = ? WHERE id = ?";
+	"agent_port = ?, agent_seq = ?, agent_dropped = ? WHERE id = ?";
 static const char sql_insert[] =
 	"INSERT INTO computers (id, guid, hostname, description, platform, agent_version, "
 	"machine_id, policy_id, cert_serial, cert_not_after_ms, state, offline, created_ms, "
 	"activated_ms, last_contact_ms, last_ip, interfaces, clock_offset_ms, power, failure, "
 	"machine_fingerprint, inventory_id, overrides, agent_port) "
 	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/* a resent agent event (same computer and sequence) is already there: nothing to do */
 static const char sql_event[] =
-	"INSERT INTO events (id, time_ms, event_id, computer_id, target, description) "
-	"VALUES (?, ?, ?, ?, ?, ?)";
+    "INSERT INTO events (id, time_ms, event_id, computer_id, target, description, agent_seq, "
+    "agent_time_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (computer_id, agent_seq) DO NOTHING";
 static const char sql_alert_ins[] =
 	"INSERT INTO alerts (id, type, severity, dismissible, computer_id, message, "
 	"first_raised_ms, last_changed_ms, cleared_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -177,7 +179,7 @@ store_load_computers(struct store *s, struct registry *r,
 			   "machine_id, policy_id, cert_serial, cert_not_after_ms, state, offline, "
 			   "created_ms, activated_ms, last_contact_ms, last_ip, interfaces, "
 			   "clock_offset_ms, power, failure, machine_fingerprint, inventory_id, overrides, "
-			   "agent_port FROM computers ORDER BY id");
+			   "agent_port, agent_seq, agent_dropped FROM computers ORDER BY id");
 	if (st == NULL)
 		return -1;
 	while ((rc = D(s)->step(st)) == 1) {
@@ -213,6 +215,8 @@ store_load_computers(struct store *s, struct registry *r,
 		c->last_clock_offset_ms = c->clock_offset_ms;
 		c->agent_port = (int)D(s)->col_int(st, 23);
 		str_copy(c->machine_fpr, col_str(s, st, 20), sizeof(c->machine_fpr));
+		c->agent_seq = c->agent_seq_stored = D(s)->col_int(st, 24);
+		c->agent_dropped = D(s)->col_int(st, 25);
 		if (registry_add(r, c) < 0) {
 			computer_free(c);
 			goto out;
@@ -297,7 +301,9 @@ store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
 	e |= D(s)->bind_text(st, 19, c->inventory_id);
 	e |= D(s)->bind_text(st, 20, ov ? ov : "{}");
 	e |= D(s)->bind_int(st, 21, c->agent_port);
-	e |= D(s)->bind_int(st, 22, c->id);
+	e |= D(s)->bind_int(st, 22, c->agent_seq);
+	e |= D(s)->bind_int(st, 23, c->agent_dropped);
+	e |= D(s)->bind_int(st, 24, c->id);
 	free(ov);
 	return e ? -1 : 0;
 }
@@ -432,6 +438,14 @@ int
 store_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer_id,
 		const char *target, const char *description)
 {
+	return store_agent_event_add(s, time_ms, event_id, computer_id, target, description, 0, 0);
+}
+
+int
+store_agent_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer_id,
+                      const char *target, const char *description, int64_t agent_seq,
+                      int64_t agent_time_ms)
+{
 	struct pending_event *e;
 
 	/* while the database refuses writes, memory must not grow without bound */
@@ -459,6 +473,8 @@ store_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer
 	e->time_ms = time_ms;
 	e->event_id = event_id;
 	e->computer_id = computer_id;
+	e->agent_seq = agent_seq;
+	e->agent_time_ms = agent_time_ms;
 	s->nevents++;
 	return 0;
 }
@@ -573,6 +589,13 @@ store_flush(struct store *s, int with_contacts)
 			b |= D(s)->bind_text(st, 4, NULL);
 		b |= D(s)->bind_text(st, 5, e->target);
 		b |= D(s)->bind_text(st, 6, e->description);
+		if (e->agent_seq) {
+			b |= D(s)->bind_int(st, 7, e->agent_seq);
+			b |= D(s)->bind_int(st, 8, e->agent_time_ms);
+		} else {
+			b |= D(s)->bind_text(st, 7, NULL);
+			b |= D(s)->bind_text(st, 8, NULL);
+		}
 		if (b || D(s)->step(st) < 0)
 			err = 1;
 		D(s)->reset(st);
@@ -647,17 +670,18 @@ int
 store_events_query(struct store *s, const struct event_filter *f,
 		   int (*cb)(void *ctx, const struct event_row *row), void *ctx)
 {
-	char sql[512];
+	char sql[640];
 	struct db_stmt *st;
 	int rc, idx = 1;
 
 	/* the same statement text for every filter: unused ones are disabled by value */
 	snprintf(sql, sizeof(sql),
-		 "SELECT id, time_ms, event_id, computer_id, target, description FROM events "
-		 "WHERE (? = 0 OR computer_id = ?) AND (? = 0 OR event_id = ?) "
-		 "AND time_ms >= ? AND time_ms <= ? AND %s "
-		 "ORDER BY id %s LIMIT ?",
-		 f->descending ? "(? = 0 OR id < ?)" : "id > ?", f->descending ? "DESC" : "ASC");
+	         "SELECT id, time_ms, event_id, computer_id, target, description, agent_seq, "
+	         "agent_time_ms FROM events "
+	         "WHERE (? = 0 OR computer_id = ?) AND (? = 0 OR event_id = ?) "
+	         "AND time_ms >= ? AND time_ms <= ? AND %s "
+	         "ORDER BY id %s LIMIT ?",
+	         f->descending ? "(? = 0 OR id < ?)" : "id > ?", f->descending ? "DESC" : "ASC");
 	st = D(s)->prepare(s->h.db, sql);
 	if (st == NULL)
 		return -1;
@@ -679,6 +703,8 @@ store_events_query(struct store *s, const struct event_filter *f,
 		row.computer_id = D(s)->col_int(st, 3);
 		row.target = col_str(s, st, 4);
 		row.description = col_str(s, st, 5);
+		row.agent_seq = D(s)->col_int(st, 6);
+		row.agent_time_ms = D(s)->col_int(st, 7);
 		if (cb(ctx, &row) < 0) {
 			rc = -1;
 			break;

@@ -24,6 +24,7 @@ extern const int64_t store_flush_bucket_us[STORE_FLUSH_BUCKETS];
 
 struct pending_event {
 	int64_t id, time_ms, computer_id;
+	int64_t agent_seq, agent_time_ms; /* 0: recorded by the manager */
 	int event_id;
 	char *target, *description;
 };
@@ -55,6 +56,7 @@ struct event_filter {
 
 struct event_row {
 	int64_t id, time_ms, computer_id;
+	int64_t agent_seq, agent_time_ms; /* 0: not an agent's event */
 	int event_id;
 	const char *target, *description;
 };
@@ -85,6 +87,13 @@ void store_mark_row(struct store *s, struct computer *c);
 void store_mark_alert(struct store *s, struct alert *al);
 int store_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer_id,
 		    const char *target, const char *description);
+/*
+ * An event from an agent's queue: (computer_id, agent_seq) is unique in
+ * the database, so a resend that reaches the store is not stored twice.
+ */
+int store_agent_event_add(struct store *s, int64_t time_ms, int event_id, int64_t computer_id,
+                          const char *target, const char *description, int64_t agent_seq,
+                          int64_t agent_time_ms);
 /* Writes everything pending; contacts too when with_contacts. */
 int store_flush(struct store *s, int with_contacts);
 /* Deletes events beyond age and count limits. */

@@ -13,6 +13,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 
 	if (proto_parse_heartbeat((const char *)data, size, &hb, err, sizeof(err)) == 0)
-		proto_host_facts_clear(&hb.host);
+		proto_heartbeat_clear(&hb);
 	return 0;
 }

@@ -57,7 +57,7 @@ test_machine_fingerprint(void **state)
 	snprintf(body, sizeof(body), "{\"machine_fingerprint\":\"%s\"}", fpr);
 	assert_int_equal(proto_parse_heartbeat(body, strlen(body), &hb, err, sizeof(err)), 0);
 	assert_string_equal(hb.host.machine_fingerprint, fpr);
-	proto_host_facts_clear(&hb.host);
+	proto_heartbeat_clear(&hb);
 	/* absent: "" (an older agent) */
 	assert_int_equal(proto_parse_heartbeat("{}", 2, &hb, err, sizeof(err)), 0);
 	assert_string_equal(hb.host.machine_fingerprint, "");
@@ -142,16 +142,25 @@ test_heartbeat(void **state)
 	struct heartbeat_req hb;
 	char err[256];
 	const char *ok = "{\"hostname\":\"web1\",\"uptime_s\":12,\"config_fingerprint\":\"ab\","
-			 "\"last_error\":\"\",\"events\":[1,2,3]}";
+	                 "\"last_error\":\"\",\"events_dropped\":7,\"events\":["
+	                 "{\"seq\":5,\"id\":4012,\"time_ms\":1795349361699,\"description\":\"x\"},"
+	                 "{\"seq\":6,\"id\":4011},{\"seq\":9,\"id\":5004,\"description\":\"\"}]}";
 	const char *bad_events = "{\"events\":{}}";
 
 	assert_int_equal(proto_parse_heartbeat(ok, strlen(ok), &hb, err, sizeof(err)), 0);
 	assert_string_equal(hb.host.hostname, "web1");
 	assert_int_equal(hb.uptime_s, 12);
 	assert_int_equal(hb.events_count, 3);
+	assert_int_equal(hb.events[0].seq, 5);
+	assert_int_equal(hb.events[0].id, 4012);
+	assert_int_equal(hb.events[0].time_ms, 1795349361699);
+	assert_string_equal(hb.events[0].description, "x");
+	assert_string_equal(hb.events[1].description, "");
+	assert_int_equal(hb.events[2].seq, 9);
+	assert_int_equal(hb.events_dropped, 7);
 	/* interfaces absent: unchanged, not emptied */
 	assert_null(hb.host.interfaces_json);
-	proto_host_facts_clear(&hb.host);
+	proto_heartbeat_clear(&hb);
 	assert_int_equal(proto_parse_heartbeat("{}", 2, &hb, err, sizeof(err)), 0);
 	assert_string_equal(hb.host.hostname, "");
 	assert_int_equal(proto_parse_heartbeat(bad_events, strlen(bad_events), &hb, err, sizeof(err)), -1);
@@ -160,15 +169,63 @@ test_heartbeat(void **state)
 	assert_non_null(strstr(err, "uptime_s"));
 }
 
+static void
+expect_hb_error(const char *body, const char *fragment)
+{
+	struct heartbeat_req hb;
+	char err[256];
+
+	assert_int_equal(proto_parse_heartbeat(body, strlen(body), &hb, err, sizeof(err)), -1);
+	if (strstr(err, fragment) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\" for %s", err, fragment, body);
+}
+
+static void
+test_heartbeat_events(void **state)
+{
+	static char body[200000];
+	size_t n;
+	int i;
+
+	expect_hb_error("{\"events\":[1]}", "every entry of \"events\" must be an object");
+	expect_hb_error("{\"events\":[{\"id\":4012}]}", "\"seq\" and \"id\" are required");
+	expect_hb_error("{\"events\":[{\"seq\":1}]}", "\"seq\" and \"id\" are required");
+	expect_hb_error("{\"events\":[{\"seq\":0,\"id\":1}]}", "field \"seq\"");
+	expect_hb_error("{\"events\":[{\"seq\":4611686018427387905,\"id\":1}]}", "field \"seq\"");
+	expect_hb_error("{\"events\":[{\"seq\":1,\"id\":100000}]}", "field \"id\"");
+	expect_hb_error("{\"events\":[{\"seq\":1,\"id\":1.5}]}", "field \"id\"");
+	expect_hb_error("{\"events\":[{\"seq\":1,\"id\":1,\"time_ms\":-1}]}", "time_ms");
+	expect_hb_error("{\"events\":[{\"seq\":1,\"id\":1,\"description\":\"a\\u001bb\"}]}",
+	                "control characters");
+	expect_hb_error("{\"events\":[{\"seq\":2,\"id\":1},{\"seq\":2,\"id\":1}]}",
+	                "must be above the previous one");
+	expect_hb_error("{\"events_dropped\":-1}", "events_dropped");
+	/* a description of 1025 bytes */
+	n = (size_t)snprintf(body, sizeof(body),
+	                     "{\"events\":[{\"seq\":1,\"id\":1,\"description\":\"");
+	memset(body + n, 'a', 1025);
+	n += 1025;
+	snprintf(body + n, sizeof(body) - n, "\"}]}");
+	expect_hb_error(body, "longer than 1024 bytes");
+	/* more than PROTO_MAX_EVENTS entries */
+	n = (size_t)snprintf(body, sizeof(body), "{\"events\":[");
+	for (i = 1; i <= PROTO_MAX_EVENTS + 1; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "%s{\"seq\":%d,\"id\":1}",
+		                      i > 1 ? "," : "", i);
+	snprintf(body + n, sizeof(body) - n, "]}");
+	expect_hb_error(body, "more than 1000 entries");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_activation),
-		cmocka_unit_test(test_activation_refusals),
-		cmocka_unit_test(test_machine_fingerprint),
-		cmocka_unit_test(test_too_many_interfaces_and_addresses),
-		cmocka_unit_test(test_heartbeat),
+	    cmocka_unit_test(test_valid_activation),
+	    cmocka_unit_test(test_activation_refusals),
+	    cmocka_unit_test(test_machine_fingerprint),
+	    cmocka_unit_test(test_too_many_interfaces_and_addresses),
+	    cmocka_unit_test(test_heartbeat),
+	    cmocka_unit_test(test_heartbeat_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

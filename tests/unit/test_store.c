@@ -240,15 +240,81 @@ test_delete_and_revocations(void **state)
 	registry_clear(&r2);
 }
 
+static int
+agent_cb(void *ctx, const struct event_row *row)
+{
+	int64_t *v = ctx;
+
+	v[0]++;
+	v[1] += row->agent_seq;
+	v[2] = row->agent_time_ms;
+	return 0;
+}
+
+/* A resent agent event (same computer and sequence) is stored once. */
+static void
+test_agent_events_are_idempotent(void **state)
+{
+	struct fixture *f = *state;
+	struct event_filter flt;
+	struct store s;
+	struct registry r, r2;
+	struct computer *c;
+	const char *err = NULL;
+	int64_t v[3] = {0, 0, 0};
+
+	assert_int_equal(store_open(&s, f->db, &err), 0);
+	registry_init(&r);
+	c = new_computer(&r, "agent1", "22222222-2222-4222-8222-222222222222");
+	assert_int_equal(store_computer_insert(&s, c), 0);
+	assert_int_equal(registry_add(&r, c), 0);
+	assert_int_equal(store_agent_event_add(&s, 5000, 4012, c->id, "agent1", "a", 7, 4000), 0);
+	assert_int_equal(store_agent_event_add(&s, 5000, 4012, c->id, "agent1", "b", 8, 4001), 0);
+	c->agent_seq = 8;
+	c->agent_dropped = 3;
+	store_mark_row(&s, c);
+	assert_int_equal(store_flush(&s, 0), 0);
+	/* the same sequences again, in a later batch, and one new */
+	assert_int_equal(store_agent_event_add(&s, 6000, 4012, c->id, "agent1", "a", 7, 4000), 0);
+	assert_int_equal(store_agent_event_add(&s, 6000, 4012, c->id, "agent1", "c", 9, 4002), 0);
+	/* manager events (no sequence) never collide */
+	assert_int_equal(store_event_add(&s, 6000, 731, c->id, "agent1", "x"), 0);
+	assert_int_equal(store_event_add(&s, 6000, 731, c->id, "agent1", "y"), 0);
+	assert_int_equal(store_flush(&s, 0), 0);
+	memset(&flt, 0, sizeof(flt));
+	flt.limit = 100;
+	flt.event_id = 4012;
+	assert_int_equal(store_events_query(&s, &flt, agent_cb, v), 0);
+	assert_int_equal(v[0], 3);
+	assert_int_equal(v[1], 7 + 8 + 9);
+	assert_int_equal(v[2], 4002);
+	flt.event_id = 731;
+	assert_int_equal(count_events(&s, &flt), 2);
+	store_close(&s);
+	/* the acknowledged sequence and the dropped count come back with the computer */
+	assert_int_equal(store_open(&s, f->db, &err), 0);
+	registry_init(&r2);
+	assert_int_equal(store_load_computers(&s, &r2, NULL, NULL), 0);
+	c = registry_by_guid(&r2, "22222222-2222-4222-8222-222222222222");
+	assert_non_null(c);
+	assert_int_equal(c->agent_seq, 8);
+	assert_int_equal(c->agent_seq_stored, 8);
+	assert_int_equal(c->agent_dropped, 3);
+	store_close(&s);
+	registry_clear(&r);
+	registry_clear(&r2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema_and_computers_survive_reopen, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_events_filters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete_and_revocations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_and_computers_survive_reopen, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_events_filters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_agent_events_are_idempotent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_and_revocations, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
