@@ -88,9 +88,10 @@ $(VIGILCTL_OBJ): $(wildcard cli/*.h)
 $(BUILD)/bin/vigilctl: $(VIGILCTL_OBJ) $(BUILD)/libvigil.a
 	$(CC) $(VIGIL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(MGR_OBJ) $(AGENT_OBJ) $(BUILD)/libvigil.a
+# tests/unit/mgrfix.c: the shared manager fixture, linked into every unit test
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/mgrfix.c tests/unit/mgrfix.h $(MGR_OBJ) $(AGENT_OBJ) $(BUILD)/libvigil.a
 	@echo "  TEST    $@"
-	@$(CC) $(VIGIL_CFLAGS) -Imanager -Iagent -o $@ $< $(MGR_OBJ) $(AGENT_OBJ) \
+	@$(CC) $(VIGIL_CFLAGS) -Imanager -Iagent -Itests/unit -o $@ $< tests/unit/mgrfix.c $(MGR_OBJ) $(AGENT_OBJ) \
 		$(BUILD)/libvigil.a $(PKG_LIBS) $(CURL_LIBS) $(CMOCKA_LIBS) -lm
 
 unit: $(UNIT_BIN)

@@ -83,16 +83,7 @@ listener_open(struct agent_listener *l, const struct agent_state *st, const char
 	int one = 1, fd = -1;
 
 	err[0] = '\0';
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-		sl = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-		sl = sizeof(struct sockaddr_in6);
-	} else {
+	if (sockaddr_from_ip(addr, port, &ss, &sl) < 0) {
 		snprintf(err, errsize, "--listen: \"%s\" is not an IP address", addr);
 		return -1;
 	}
@@ -126,25 +117,19 @@ fail:
 int
 listener_pick_port(const char *addr)
 {
-	struct sockaddr_in6 s6;
-	struct sockaddr_in s4;
+	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd, port = -1, v6 = strchr(addr, ':') != NULL;
+	int fd, port = -1;
 
-	memset(&s4, 0, sizeof(s4));
-	memset(&s6, 0, sizeof(s6));
-	s4.sin_family = AF_INET;
-	s6.sin6_family = AF_INET6;
-	if ((v6 ? inet_pton(AF_INET6, addr, &s6.sin6_addr)
-	        : inet_pton(AF_INET, addr, &s4.sin_addr)) != 1)
+	if (sockaddr_from_ip(addr, 0, &ss, &sl) < 0)
 		return -1;
-	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	sl = v6 ? sizeof(s6) : sizeof(s4);
-	if (bind(fd, v6 ? (struct sockaddr *)&s6 : (struct sockaddr *)&s4, sl) == 0 &&
-	    getsockname(fd, v6 ? (struct sockaddr *)&s6 : (struct sockaddr *)&s4, &sl) == 0)
-		port = ntohs(v6 ? s6.sin6_port : s4.sin_port);
+	if (bind(fd, (struct sockaddr *)&ss, sl) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+		                                     : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	close(fd);
 	return port;
 }

@@ -303,27 +303,16 @@ int
 nagios_connect(const char *addr, int port, int timeout_ms, char *err, size_t errsize)
 {
 	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	struct pollfd pfd;
 	socklen_t len;
 	int fd, e = 0, ret = -1;
 
-	memset(&ss, 0, sizeof(ss));
 	/* a wildcard listener is reached on loopback */
 	if (strcmp(addr, "0.0.0.0") == 0)
 		addr = "127.0.0.1";
 	else if (strcmp(addr, "::") == 0)
 		addr = "::1";
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		len = sizeof(*sin6);
-	} else {
+	if (sockaddr_from_ip(addr, port, &ss, &len) < 0) {
 		snprintf(err, errsize, "\"%s\" is not an IP address", addr);
 		return -1;
 	}

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -39,5 +40,8 @@ int file_read_all(const char *path, size_t maxlen, char **data_r, size_t *len_r)
 int mkdir_p(const char *path, mode_t mode);
 /* snprintf that reports truncation as -1. */
 int path_join(char *out, size_t outsize, const char *dir, const char *name);
+
+/* An IPv4 or IPv6 address in text and a port as a socket address; -1 when not an address. */
+int sockaddr_from_ip(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len_r);
 
 #endif

@@ -240,16 +240,7 @@ link_start(struct mgr *m, const struct computer *c, const char *addr, int port, 
 		snprintf(err, errsize, "%d calls to agents are running already", LINK_MAX_INFLIGHT);
 		return -1;
 	}
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-		sl = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-		sl = sizeof(struct sockaddr_in6);
-	} else {
+	if (sockaddr_from_ip(addr, port, &ss, &sl) < 0) {
 		snprintf(err, errsize, "no address known for the agent (\"%.64s\")", addr);
 		return -1;
 	}

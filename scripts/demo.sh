@@ -65,7 +65,8 @@ ENV
 for n in 1 2 3; do
 	name="demo-agent-$n"
 	dir="$DEMO/$name"
-	"$BIN/vigil-agent" -d "$dir" 2>"$DEMO/$name.log" &
+	# each on a free agent port of its own, on loopback
+	"$BIN/vigil-agent" -d "$dir" --listen-address 127.0.0.1 --listen-port 0 2>"$DEMO/$name.log" &
 	pids+=($!)
 	for _ in $(seq 1 50); do [ -S "$dir/agent.sock" ] && break; sleep 0.1; done
 	"$BIN/vigil-agentctl" -d "$dir" activate "https://127.0.0.1:$AGENT_PORT/" "token:$token" \

@@ -13,35 +13,16 @@
 #include "contact.h"
 #include "log.h"
 #include "mgr.h"
+#include "mgrfix.h"
 #include "policy.h"
 #include "status.h"
 #include "util.h"
 
-struct fixture {
-	char dir[64];
-	char db[128];
-	struct mgr m;
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *err = NULL;
-
-	str_copy(f->dir, "/tmp/vigil-test-contact-XXXXXX", sizeof(f->dir));
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/vigil.db", f->dir);
-	log_set_level(LOG_LVL_WARN);
-	config_defaults(&f->m.cfg);
+	struct mgrfix *f = mgrfix_new("contact", 600, 2);
 	f->m.cfg.probe_interval = 60;
-	assert_int_equal(store_open(&f->m.store, f->db, &err), 0);
-	registry_init(&f->m.reg);
-	deadline_init(&f->m.deadlines);
-	alerts_init(&f->m.alerts);
-	policies_init(&f->m.pol);
-	contacts_init(&f->m.contacts);
-	assert_int_equal(policies_load(&f->m, &err), 0);
 	*state = f;
 	return 0;
 }
@@ -49,24 +30,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-	const char *suffix[] = {"", "-wal", "-shm"};
-	char p[160];
-	size_t i;
-
-	store_flush(&f->m.store, 1);
-	store_close(&f->m.store);
-	contacts_clear(&f->m);
-	alerts_clear(&f->m.alerts);
-	deadline_clear(&f->m.deadlines);
-	registry_clear(&f->m.reg);
-	policies_clear(&f->m.pol);
-	for (i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
-	free(f);
+	mgrfix_free(*state);
 	return 0;
 }
 
@@ -102,7 +66,7 @@ add_computer(struct mgr *m, const char *name, const char *direction, int port)
 static void
 test_agent_initiated_waits_for_the_heartbeat(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct computer *c = add_computer(m, "ai", "agent-initiated", 4118);
 	struct ctask *t;
@@ -133,7 +97,7 @@ test_agent_initiated_waits_for_the_heartbeat(void **state)
 static void
 test_bidirectional_calls_at_once_and_probes(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct computer *c = add_computer(m, "bi", "bidirectional", 4118), *nc;
 	char err[256];
@@ -161,7 +125,7 @@ test_bidirectional_calls_at_once_and_probes(void **state)
 static void
 test_manager_initiated_polls_and_task_history_is_bounded(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct computer *c = add_computer(m, "mi", "manager-initiated", 4118);
 	char err[256];

@@ -13,34 +13,17 @@
 #include "events.h"
 #include "log.h"
 #include "mgr.h"
+#include "mgrfix.h"
 #include "registry.h"
 #include "status.h"
 #include "util.h"
 #include "metrics.h"
 
-struct fixture {
-	char dir[64];
-	char db[128];
-	struct mgr m;
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *err = NULL;
+	struct mgrfix *f = mgrfix_new("metrics", 10, 2);
 
-	str_copy(f->dir, "/tmp/vigil-test-metrics-XXXXXX", sizeof(f->dir));
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/vigil.db", f->dir);
-	log_set_level(LOG_LVL_WARN);
-	config_defaults(&f->m.cfg);
-	f->m.cfg.heartbeat_interval = 10;
-	f->m.cfg.missed_heartbeats_allowed = 2;
-	assert_int_equal(store_open(&f->m.store, f->db, &err), 0);
-	registry_init(&f->m.reg);
-	deadline_init(&f->m.deadlines);
-	alerts_init(&f->m.alerts);
 	*state = f;
 	return 0;
 }
@@ -48,35 +31,14 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-	char p[160];
-	const char *suffix[] = {"", "-wal", "-shm"};
-	size_t i;
-
-	store_flush(&f->m.store, 1);
-	store_close(&f->m.store);
-	alerts_clear(&f->m.alerts);
-	deadline_clear(&f->m.deadlines);
-	registry_clear(&f->m.reg);
-	for (i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
-	free(f);
+	mgrfix_free(*state);
 	return 0;
 }
 
 static struct computer *
 add_computer(struct mgr *m, const char *name, int64_t t0)
 {
-	struct computer *c = registry_new_computer(&m->reg);
-
-	snprintf(c->guid, sizeof(c->guid), "00000000-0000-4000-8000-%012lld", (long long)c->id);
-	computer_set_str(&c->hostname, name);
-	assert_int_equal(registry_add(&m->reg, c), 0);
-	status_activated(m, c, 1000, t0);
-	return c;
+	return mgrfix_computer(m, name, NULL, 1000, t0);
 }
 
 static char *
@@ -130,7 +92,7 @@ test_refusals_by_reason(void **state)
 static void
 test_render(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	char *s;
 
@@ -172,7 +134,7 @@ test_render(void **state)
 static void
 test_histogram_is_cumulative(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	char *s, *p;
 	unsigned long long prev = 0, v;

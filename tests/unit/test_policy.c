@@ -12,87 +12,29 @@
 
 #include "log.h"
 #include "mgr.h"
+#include "mgrfix.h"
 #include "policy.h"
 #include "status.h"
 #include "util.h"
 
-struct fixture {
-	char dir[64];
-	char db[128];
-	struct mgr m;
-};
-
-static void
-fixture_open(struct fixture *f)
-{
-	const char *err = NULL;
-
-	memset(&f->m, 0, sizeof(f->m));
-	config_defaults(&f->m.cfg);
-	f->m.cfg.heartbeat_interval = 600;
-	f->m.cfg.missed_heartbeats_allowed = 2;
-	assert_int_equal(store_open(&f->m.store, f->db, &err), 0);
-	registry_init(&f->m.reg);
-	deadline_init(&f->m.deadlines);
-	alerts_init(&f->m.alerts);
-	policies_init(&f->m.pol);
-	assert_int_equal(policies_load(&f->m, &err), 0);
-}
-
-static void
-fixture_close(struct fixture *f)
-{
-	store_flush(&f->m.store, 1);
-	store_close(&f->m.store);
-	alerts_clear(&f->m.alerts);
-	deadline_clear(&f->m.deadlines);
-	registry_clear(&f->m.reg);
-	policies_clear(&f->m.pol);
-}
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	str_copy(f->dir, "/tmp/vigil-test-policy-XXXXXX", sizeof(f->dir));
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/vigil.db", f->dir);
-	log_set_level(LOG_LVL_WARN);
-	fixture_open(f);
-	*state = f;
+	*state = mgrfix_new("policy", 600, 2);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-	const char *suffix[] = {"", "-wal", "-shm"};
-	char p[160];
-	size_t i;
-
-	fixture_close(f);
-	for (i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
-	free(f);
+	mgrfix_free(*state);
 	return 0;
 }
 
 static struct computer *
 add_computer(struct mgr *m, const char *name, struct policy *p, int64_t t0)
 {
-	struct computer *c = registry_new_computer(&m->reg);
-
-	snprintf(c->guid, sizeof(c->guid), "00000000-0000-4000-8000-%012lld", (long long)c->id);
-	computer_set_str(&c->hostname, name);
-	c->pol = p;
-	assert_int_equal(registry_add(&m->reg, c), 0);
-	status_activated(m, c, 1000, t0);
-	return c;
+	return mgrfix_computer(m, name, p, 1000, t0);
 }
 
 /* one setting given as text, as vigilctl policy set NAME KEY=VALUE does */
@@ -114,7 +56,7 @@ set1(struct mgr *m, struct policy *p, const char *key, const char *val)
 static void
 test_inheritance_and_sources(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct policy *def = policy_by_id(m, POLICY_DEFAULT_ID), *web, *edge;
 	struct computer *c1, *c2;
@@ -166,7 +108,7 @@ test_inheritance_and_sources(void **state)
 static void
 test_fingerprint_follows_every_change(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct policy *def = policy_by_id(m, POLICY_DEFAULT_ID), *child;
 	struct computer *c;
@@ -209,7 +151,7 @@ test_fingerprint_follows_every_change(void **state)
 static void
 test_deadline_follows_the_policy(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct policy *def = policy_by_id(m, POLICY_DEFAULT_ID);
 	struct computer *c = add_computer(m, "c", def, 0);
@@ -230,7 +172,7 @@ test_deadline_follows_the_policy(void **state)
 static void
 test_refusals(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct policy *def = policy_by_id(m, POLICY_DEFAULT_ID), *a, *b;
 	char err[256];
@@ -288,7 +230,7 @@ test_refusals(void **state)
 static void
 test_policies_survive_a_restart(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct policy *def = policy_by_id(m, POLICY_DEFAULT_ID), *web;
 	char err[256], fpr[PKI_FPR_LEN];
@@ -297,8 +239,7 @@ test_policies_survive_a_restart(void **state)
 	assert_int_equal(set1(m, web, "communication_direction", "agent-initiated"), 0);
 	assert_int_equal(set1(m, def, "missed_heartbeats_allowed", "5"), 0);
 	memcpy(fpr, web->fpr, sizeof(fpr));
-	fixture_close(f);
-	fixture_open(f);
+	mgrfix_reopen(f);
 	m = &f->m;
 	web = policy_find(m, "Web");
 	assert_non_null(web);

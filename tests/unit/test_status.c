@@ -11,37 +11,18 @@
 #include <cmocka.h>
 
 #include "mgr.h"
+#include "mgrfix.h"
 #include "license.h"
 #include "log.h"
 #include "proto.h"
 #include "status.h"
 #include "util.h"
 
-struct fixture {
-	char dir[64];
-	char db[128];
-	struct mgr m;
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	const char *err = NULL;
+	struct mgrfix *f = mgrfix_new("status", 10, 2);
 
-	str_copy(f->dir, "/tmp/vigil-test-status-XXXXXX", sizeof(f->dir));
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->db, sizeof(f->db), "%s/vigil.db", f->dir);
-	log_set_level(LOG_LVL_WARN);
-	config_defaults(&f->m.cfg);
-	f->m.cfg.heartbeat_interval = 10;
-	f->m.cfg.missed_heartbeats_allowed = 2;
-	assert_int_equal(store_open(&f->m.store, f->db, &err), 0);
-	registry_init(&f->m.reg);
-	deadline_init(&f->m.deadlines);
-	alerts_init(&f->m.alerts);
-	policies_init(&f->m.pol);
-	assert_int_equal(policies_load(&f->m, &err), 0);
 	*state = f;
 	return 0;
 }
@@ -49,37 +30,14 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-	char p[160];
-	const char *suffix[] = {"", "-wal", "-shm"};
-	size_t i;
-
-	store_flush(&f->m.store, 1);
-	store_close(&f->m.store);
-	alerts_clear(&f->m.alerts);
-	deadline_clear(&f->m.deadlines);
-	registry_clear(&f->m.reg);
-	policies_clear(&f->m.pol);
-	for (i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
-		unlink(p);
-	}
-	rmdir(f->dir);
-	free(f);
+	mgrfix_free(*state);
 	return 0;
 }
 
 static struct computer *
 add_computer(struct mgr *m, const char *name, int64_t t0)
 {
-	struct computer *c = registry_new_computer(&m->reg);
-
-	snprintf(c->guid, sizeof(c->guid), "00000000-0000-4000-8000-%012lld", (long long)c->id);
-	computer_set_str(&c->hostname, name);
-	c->pol = policy_by_id(m, POLICY_DEFAULT_ID);
-	assert_int_equal(registry_add(&m->reg, c), 0);
-	status_activated(m, c, 1000, t0);
-	return c;
+	return mgrfix_computer(m, name, NULL, 1000, t0);
 }
 
 static int
@@ -106,7 +64,7 @@ events_with_id(struct mgr *m, int id)
 static void
 test_offline_exactly_at_the_deadline(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct computer *c = add_computer(m, "a", 100000);
 
@@ -132,7 +90,7 @@ test_offline_exactly_at_the_deadline(void **state)
 static void
 test_heartbeat_moves_deadline_and_clears(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct computer *c = add_computer(m, "b", 0);
 	struct heartbeat_req hb;
@@ -155,7 +113,7 @@ test_heartbeat_moves_deadline_and_clears(void **state)
 static void
 test_many_computers_expire_in_order(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct computer *cs[100];
 	struct heartbeat_req hb;
@@ -179,7 +137,7 @@ test_many_computers_expire_in_order(void **state)
 static void
 test_unlimited_never_offline(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct policy_values pv;
 	struct computer *c;
@@ -203,7 +161,7 @@ test_unlimited_never_offline(void **state)
 static void
 test_deactivated_text(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct computer *c = add_computer(&f->m, "gone", 0);
 
 	c->state = COMPUTER_DEACTIVATED;
@@ -217,7 +175,7 @@ test_deactivated_text(void **state)
 static void
 test_deactivate_clears_deadline_and_alert(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct computer *c = add_computer(m, "retire", 0);
 
@@ -238,7 +196,7 @@ test_deactivate_clears_deadline_and_alert(void **state)
 static void
 test_seats_follow_power_and_deactivation(void **state)
 {
-	struct fixture *f = *state;
+	struct mgrfix *f = *state;
 	struct mgr *m = &f->m;
 	struct computer *a, *b;
 	struct license *l;
