@@ -788,8 +788,8 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 	if (out != NULL && policy != NULL)
 		json_object_set(out, "config", policy);
 	contact_heartbeat(m, comp, policy != NULL);
-	/* diagnose: what the manager last saw of the agent port, and a call now */
-	if (out != NULL)
+	/* diagnose (only: not on every heartbeat): what the manager last saw of the port, and a call */
+	if (out != NULL && hb.call_me)
 		json_object_set_new(out, "agent_port_check",
 				    json_pack("{s:i, s:I, s:s, s:s}", "port", comp->agent_port,
 					      "last_ok_ms", (json_int_t)comp->last_reach_ms, "error",

@@ -257,31 +257,33 @@ policy_write(struct mgr *m, struct policy *p, int insert)
 	return ret;
 }
 
-/* After a change: every computer under a changed policy follows it. */
+/*
+ * After a change: every computer under a policy whose configuration moved
+ * follows it.  The policies are compared once (few), then one pass over the
+ * computers (many) reads a flag: O(computers + policies^2), not their product.
+ */
 static void
 policies_apply(struct mgr *m, const char *prev_fprs, size_t nprev)
 {
-	size_t i;
+	const size_t rec = sizeof(int64_t) + PKI_FPR_LEN;
+	struct policy *p;
+	size_t i, k;
 
-	for (i = 0; i < m->reg.n; i++) {
-		struct computer *c = m->reg.byid[i];
-		struct policy *p = c->pol;
-		size_t k;
-		int changed = 1;
-
-		if (p == NULL)
-			continue;
-		/* prev_fprs holds "id:fpr" records of every policy before the change */
-		for (k = 0; k + sizeof(int64_t) + PKI_FPR_LEN <= nprev;
-		     k += sizeof(int64_t) + PKI_FPR_LEN) {
+	for (p = m->pol.list; p != NULL; p = p->next) {
+		/* prev_fprs holds (id, fingerprint) records of every policy before the change */
+		p->moved = 1;
+		for (k = 0; k + rec <= nprev; k += rec) {
 			int64_t id;
 			memcpy(&id, prev_fprs + k, sizeof(id));
 			if (id == p->id) {
-				changed = strcmp(prev_fprs + k + sizeof(id), p->fpr) != 0;
+				p->moved = strcmp(prev_fprs + k + sizeof(id), p->fpr) != 0;
 				break;
 			}
 		}
-		if (changed)
+	}
+	for (i = 0; i < m->reg.n; i++) {
+		struct computer *c = m->reg.byid[i];
+		if (c->pol != NULL && c->pol->moved)
 			status_config_changed(m, c);
 	}
 }
