@@ -341,7 +341,7 @@ api_alert_summary(struct mgr *m, struct http_response *resp)
 static void
 api_alerts(struct mgr *m, struct http_request *req, struct http_response *resp)
 {
-	struct alert_ctx ctx = {m, json_array()};
+	struct alert_ctx ctx = {m, NULL};
 	char v[16];
 	int all = httpreq_query(req, "all", v, sizeof(v)) == 0 && strcmp(v, "true") == 0;
 
@@ -349,6 +349,7 @@ api_alerts(struct mgr *m, struct http_request *req, struct http_response *resp)
 		api_alert_summary(m, resp);
 		return;
 	}
+	ctx.arr = json_array();
 	store_flush(&m->store, 0);
 	if (store_alerts_query(&m->store, all, 0, api_alert_cb, &ctx) < 0) {
 		json_decref(ctx.arr);
