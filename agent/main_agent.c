@@ -152,6 +152,8 @@ agent_reload(struct agent *a)
 		log_info("activation pending: %lld attempts left, next in about %lld s",
 			 (long long)a->pa.attempts_left,
 			 (long long)((a->pa.next_at_ms - now_ms()) / 1000));
+	/* a new identity (activation, reactivation, reset) needs a new TLS context */
+	listener_close(&a->lis);
 	agent_listener_sync(a);
 	if (a->st.activated && !a->st.deactivated && !agent_calls_in(a)) {
 		a->next_hb_mono = -1;

@@ -47,6 +47,11 @@ def test_clone_becomes_a_new_computer_and_the_original_keeps_its_identity(manage
         assert new["vigil"]["machineFingerprint"] != c0["vigil"]["machineFingerprint"]
         wait_until(lambda: manager.api("/api/computers/%d" % new["ID"])["computerStatus"]
                    ["agentStatusMessages"][0] == "Managed (Online)", what="the clone online")
+        # its agent port answers with the new identity (the manager checks the GUID)
+        assert ctl(manager, "computer", "check-status", str(new["ID"])).returncode == 0
+        wait_until(lambda: [t for t in manager.api("/api/computers/%d/tasks" % new["ID"])["tasks"]
+                            if t["state"] == "done" and "answered on its port" in t["result"]],
+                   what="the clone's port answers as the new computer")
         # the original is untouched: same GUID, still heartbeating
         assert guid_of(orig) == c0["hostGUID"]
         last = manager.api("/api/computers/%d" % c0["ID"])["lastAgentCommunication"]
