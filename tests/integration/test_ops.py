@@ -189,6 +189,14 @@ def test_agent_v_logs_at_debug_level_also_under_the_monitor(manager, monitored):
 
 # --- health -------------------------------------------------------------
 
+def same_summary(a, b):
+    """Two health summaries taken moments apart: the same but for the figures
+    (a certificate made at this start can have a day less a second later; free
+    disk moves while other tests write)."""
+    mask = lambda s: re.sub(r"=\d+(%?);", r"=N\1;", s)
+    return mask(a) == mask(b)
+
+
 def test_agent_health_ok_then_critical_when_the_manager_is_down(manager, monitored, free_disk):
     a = monitored("h1")
     wait_until(lambda: manager.status("h1") == "Managed (Online)", what="online")
@@ -204,7 +212,7 @@ def test_agent_health_ok_then_critical_when_the_manager_is_down(manager, monitor
     assert r.returncode == 2 and "CRITICAL: agent port: port %d is not open" % a.port in r.stdout, r.stdout
     assert a.ctl("unblock-inbound").returncode == 0
     j = json.loads(health(a, "--json").stdout)
-    assert j["state"] == "OK" and j["exit_code"] == 0 and j["summary"] == first
+    assert j["state"] == "OK" and j["exit_code"] == 0 and same_summary(j["summary"], first)
     assert {c["name"] for c in j["checks"]} >= {"process", "watchdog", "heartbeat", "certificate", "disk", "queue"}
 
     manager.stop()
@@ -282,7 +290,7 @@ def test_manager_health_ok_then_critical(manager, free_disk):
     assert "OK: api port: REST API port %d is listening" % manager.api_port in r.stdout
     assert "OK: database: " in r.stdout
     j = json.loads(manager_health(manager, "--json").stdout)
-    assert j["state"] == "OK" and j["summary"] == first
+    assert j["state"] == "OK" and same_summary(j["summary"], first)
 
     agent_port, api_port = manager.agent_port, manager.api_port
     manager.stop()
