@@ -147,5 +147,10 @@ demo: deps
 lint:
 	@scripts/checksrc.sh
 
+# benchmarks: vigil-manager side by side with nginx (installed if missing);
+# results in docs/BENCHMARKS.md.  BENCH_QUICK=1 for a shorter run.
+bench: $(BINS)
+	@$(PYTHON) bench/bench.py --bin $(CURDIR)/$(BUILD)/bin
+
 clean:
 	rm -rf build build-san build-fuzz

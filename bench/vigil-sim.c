@@ -103,6 +103,9 @@ struct sim {
 	double activate_timeout_s;
 	int pids[SIM_MAX_PIDS], npids;
 	int no_keep;
+	int64_t max_agents, n_stop;
+	double stop_after_s;
+	const char *stop_file;
 
 	SSL_CTX *ctx;
 	int ep;
@@ -608,8 +611,20 @@ agent_io(struct sim *s, struct agent *a, uint32_t events)
 		/* kept-alive connection closed by the server while idle, or a
 		 * session ticket: drain quietly */
 		if (a->ssl && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+			int64_t now = mono_us();
+
 			s->server_closes++;
 			conn_close(s, a, 0);
+			/* a manager restart: the agent is cut off until it is
+			 * back; it reconnects within 0-2 s (jittered) */
+			if (!a->down) {
+				a->down = 1;
+				s->ndown++;
+				if (s->first_down == 0)
+					s->first_down = now;
+			}
+			if (!s->stopping && !s->activating)
+				timer_set(s, a, now + (int64_t)(rnd01() * 2000000));
 		}
 		return;
 	case ST_DONE:
@@ -763,6 +778,11 @@ ids_load(struct sim *s)
 			break;
 		if ((c = PEM_read_X509(f, NULL, NULL, NULL)) == NULL) {
 			EVP_PKEY_free(k);
+			break;
+		}
+		if (s->max_agents && (int64_t)s->na >= s->max_agents) {
+			EVP_PKEY_free(k);
+			X509_free(c);
 			break;
 		}
 		if (s->na == cap) {
@@ -933,12 +953,40 @@ phase_activate(struct sim *s)
 	return o;
 }
 
+/* The last n_stop agents go silent at once (no goodbye): offline detection. */
+static void
+stop_agents(struct sim *s)
+{
+	FILE *f = s->stop_file ? fopen(s->stop_file, "w") : NULL;
+	int64_t t = wall_ms();
+	char cn[64];
+
+	for (size_t i = s->na > (size_t)s->n_stop ? s->na - (size_t)s->n_stop : 0; i < s->na; i++) {
+		struct agent *a = &s->a[i];
+
+		if (a->state == ST_DONE || !a->cert)
+			continue;
+		conn_close(s, a, 0);
+		req_free(a);
+		heap_remove(s, a);
+		if (a->down) {
+			a->down = 0;
+			s->ndown--;
+		}
+		a->state = ST_DONE;
+		if (f && pki_cert_cn(a->cert, cn, sizeof(cn)) == 0)
+			fprintf(f, "%s %" PRId64 "\n", cn, t);
+	}
+	if (f)
+		fclose(f);
+}
+
 static json_t *
 phase_heartbeat(struct sim *s)
 {
 	int64_t t0 = mono_us(), tend;
 	double cpu0 = 0, cpu1;
-	int measuring = 0;
+	int measuring = 0, stopped = 0;
 	json_t *o;
 	size_t n = 0;
 
@@ -971,6 +1019,11 @@ phase_heartbeat(struct sim *s)
 		}
 		if (now >= tend)
 			break;
+		if (s->n_stop && !stopped &&
+		    now >= s->t_measure + (int64_t)(s->stop_after_s * 1e6)) {
+			stop_agents(s);
+			stopped = 1;
+		}
 		loop_once(s, 50000);
 	}
 	cpu1 = pids_cpu_s(s);
@@ -1017,6 +1070,10 @@ usage(void)
 	        "  --jitter F           +-F of the interval (0.1)\n"
 	        "  --events R           events per second per agent, sent with heartbeats (0)\n"
 	        "  --path PATH          heartbeat path (/agent/v1/heartbeat)\n"
+	        "  --agents N           use only the first N identities loaded\n"
+	        "  --stop K --stop-after S --stop-file FILE\n"
+	        "                       K agents stop S s into the measured heartbeats;\n"
+	        "                       FILE gets their GUID and stop time (epoch ms)\n"
 	        "  --pid PID            process to read CPU and memory of (repeatable)\n");
 	exit(2);
 }
@@ -1040,6 +1097,10 @@ main(int argc, char **argv)
 	                                     {"events", 1, 0, 'e'},
 	                                     {"path", 1, 0, 'P'},
 	                                     {"pid", 1, 0, 'x'},
+	                                     {"agents", 1, 0, 'n'},
+	                                     {"stop", 1, 0, 'k'},
+	                                     {"stop-after", 1, 0, 'A'},
+	                                     {"stop-file", 1, 0, 'F'},
 	                                     {"no-keep", 0, 0, 'K'},
 	                                     {"activate-timeout", 1, 0, 'T'},
 	                                     {0, 0, 0, 0}};
@@ -1112,6 +1173,20 @@ main(int argc, char **argv)
 			if (s->npids == SIM_MAX_PIDS || parse_i64(optarg, 1, 1 << 30, &v) < 0)
 				usage();
 			s->pids[s->npids++] = (int)v;
+			break;
+		case 'n':
+			if (parse_i64(optarg, 1, 10000000, &s->max_agents) < 0)
+				usage();
+			break;
+		case 'k':
+			if (parse_i64(optarg, 0, 10000000, &s->n_stop) < 0)
+				usage();
+			break;
+		case 'A':
+			s->stop_after_s = strtod(optarg, NULL);
+			break;
+		case 'F':
+			s->stop_file = optarg;
 			break;
 		case 'K':
 			s->no_keep = 1;
