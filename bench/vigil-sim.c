@@ -104,7 +104,7 @@ struct sim {
 	int pids[SIM_MAX_PIDS], npids;
 	int no_keep;
 	int64_t max_agents, n_stop;
-	double stop_after_s;
+	double stop_after_s, ramp_s;
 	const char *stop_file;
 
 	SSL_CTX *ctx;
@@ -1004,10 +1004,12 @@ phase_heartbeat(struct sim *s)
 		a->state = ST_IDLE;
 		a->down = 0;
 		a->seq = (uint64_t)wall_ms() * 1000;
-		/* spread the first heartbeats over one interval (or the warm-up) */
+		/* spread the first connections over --ramp, else one interval
+		 * (or half the warm-up): full handshakes cost the server ~1 ms */
 		timer_set(s, a,
-		          t0 + (int64_t)(rnd01() * (s->interval_ms > 0 ? s->interval_ms * 1000.0
-		                                                       : s->warmup_s * 5e5)));
+		          t0 + (int64_t)(rnd01() * (s->ramp_s > 0        ? s->ramp_s * 1e6
+		                                    : s->interval_ms > 0 ? s->interval_ms * 1000.0
+		                                                         : s->warmup_s * 5e5)));
 		n++;
 	}
 	while (!sim_interrupted) {
@@ -1070,6 +1072,7 @@ usage(void)
 	        "  --jitter F           +-F of the interval (0.1)\n"
 	        "  --events R           events per second per agent, sent with heartbeats (0)\n"
 	        "  --path PATH          heartbeat path (/agent/v1/heartbeat)\n"
+	        "  --ramp S             first connections spread over S s (one interval)\n"
 	        "  --agents N           use only the first N identities loaded\n"
 	        "  --stop K --stop-after S --stop-file FILE\n"
 	        "                       K agents stop S s into the measured heartbeats;\n"
@@ -1101,6 +1104,7 @@ main(int argc, char **argv)
 	                                     {"stop", 1, 0, 'k'},
 	                                     {"stop-after", 1, 0, 'A'},
 	                                     {"stop-file", 1, 0, 'F'},
+	                                     {"ramp", 1, 0, 'R'},
 	                                     {"no-keep", 0, 0, 'K'},
 	                                     {"activate-timeout", 1, 0, 'T'},
 	                                     {0, 0, 0, 0}};
@@ -1187,6 +1191,9 @@ main(int argc, char **argv)
 			break;
 		case 'F':
 			s->stop_file = optarg;
+			break;
+		case 'R':
+			s->ramp_s = strtod(optarg, NULL);
 			break;
 		case 'K':
 			s->no_keep = 1;
