@@ -271,6 +271,13 @@ def offline_detection(m, ids):
     for line in open(stopf):
         g, t = line.split()
         stopped[g] = int(t)
+
+    def all_offline():
+        cs = m.api("/api/computers?limit=10000")["computers"]
+        return all(c["vigil"]["offline"] for c in cs if c["hostGUID"] in stopped)
+    # the status is in memory at once; events reach the database in batches
+    vigil.wait_until(all_offline, timeout=20, interval=0.5, what="stopped agents offline")
+    time.sleep(3)
     comps = {}
     after_c = 0
     while True:
@@ -281,30 +288,27 @@ def offline_detection(m, ids):
             comps[c["ID"]] = c
         after_c = page[-1]["ID"]
     by_guid = {c["hostGUID"]: c for c in comps.values()}
-    events = []
-    a = after_id
-    while True:
-        page = m.api("/api/events?id=730&after=%d&limit=5000" % a)["events"]
-        if not page:
-            break
-        events += page
-        a = page[-1]["systemEventID"]
+    # one page of the offline events since the stop (paging by ID would skip
+    # events whose IDs and times are not in the same order)
+    t_stop = min(stopped.values()) if stopped else 0
+    events = m.api("/api/events?id=730&since=%d&limit=5000" % t_stop)["events"]
     first = {}
     late = {}
     for e in events:
         cid = e.get("targetID")
-        if cid is not None and cid not in first:
+        # the first offline event after the stop (not one from an earlier phase)
+        if cid is not None and cid not in first and e["time"] >= t_stop:
             first[cid] = e["time"]
         if cid is not None and e["time"] >= t_warm:
             late[cid] = e["time"]
     errs, missing, not_back = [], 0, 0
     for g in stopped:
         c = by_guid.get(g)
+        if c is not None and c["lastAgentCommunication"] < t_warm - HB_INTERVAL * 1000 * 2:
+            not_back += 1  # never back online before the stop: nothing to detect
+            continue
         if c is None or c["ID"] not in first:
             missing += 1
-            continue
-        if c["lastAgentCommunication"] < t_warm - HB_INTERVAL * 1000 * 2:
-            not_back += 1  # never back online before the stop: nothing to detect
             continue
         deadline = c["lastAgentCommunication"] + HB_INTERVAL * (MISSED + 1) * 1000
         errs.append(first[c["ID"]] - deadline)
@@ -316,7 +320,7 @@ def offline_detection(m, ids):
          "p99_ms": errs[int(0.99 * (len(errs) - 1))] if errs else None,
          "p50_ms": errs[len(errs) // 2] if errs else None,
          "min_ms": errs[0] if errs else None, "false_offline": false_off, "not_back": not_back,
-         "sim_errors": out["errors"]}
+         "sim_errors": out["errors"], "sim_errors_in_warmup": out["errors_in_warmup"]}
     raw["offline"] = r
     return r
 
@@ -340,8 +344,7 @@ def storm(m, ids):
     time.sleep(1)
     alerts = [a for a in m.alerts() if a["alertType"] == "computer-offline"]
     new_alerts = [a for a in alerts if a["timeRaised"] >= t0 * 1000]
-    ev = [e for e in m.api("/api/events?id=730&after=%d&limit=5000" % after_id)["events"]
-          if e["time"] >= t0 * 1000]
+    ev = m.api("/api/events?id=730&since=%d&limit=5000" % int(t0 * 1000))["events"]
     raw["storm_offline_events"] = ev[:50]
     r = {"agents": out["agents"], "restart_s": restart_s, "recovery_s": out["recovery_ms"] / 1000,
          "down_at_end": out["agents_down_at_end"], "offline_alerts_raised": len(new_alerts),
