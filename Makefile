@@ -46,7 +46,7 @@ AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 BINS := $(BUILD)/bin/vigil-manager $(BUILD)/bin/vigil-agent $(BUILD)/bin/vigil-agentctl \
-	$(BUILD)/bin/vigilctl
+	$(BUILD)/bin/vigilctl $(BUILD)/bin/vigil-sim
 
 .PHONY: all deps check unit integration fuzz-smoke fuzz demo bench clean lint
 all: $(BINS)
@@ -87,6 +87,11 @@ VIGILCTL_OBJ := $(BUILD)/cli/vigilctl.o $(BUILD)/cli/vctl_policy.o $(BUILD)/cli/
 $(VIGILCTL_OBJ): $(wildcard cli/*.h)
 $(BUILD)/bin/vigilctl: $(VIGILCTL_OBJ) $(BUILD)/libvigil.a
 	$(CC) $(VIGIL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CURL_LIBS)
+
+# bench/: the load simulator (make bench; its smoke run is an integration test)
+$(BUILD)/bin/vigil-sim: bench/vigil-sim.c $(BUILD)/libvigil.a $(wildcard lib/*.h) | $(BUILD)/.dirs
+	@echo "  CC      $<"
+	@$(CC) $(VIGIL_CFLAGS) -o $@ $< $(BUILD)/libvigil.a $(PKG_LIBS) -lm
 
 # tests/unit/mgrfix.c: the shared manager fixture, linked into every unit test
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/mgrfix.c tests/unit/mgrfix.h $(MGR_OBJ) $(AGENT_OBJ) $(BUILD)/libvigil.a
@@ -141,6 +146,11 @@ demo: deps
 
 lint:
 	@scripts/checksrc.sh
+
+# benchmarks: vigil-manager side by side with nginx (installed if missing);
+# results in docs/BENCHMARKS.md.  BENCH_QUICK=1 for a shorter run.
+bench: $(BINS)
+	@$(PYTHON) bench/bench.py --bin $(CURDIR)/$(BUILD)/bin
 
 clean:
 	rm -rf build build-san build-fuzz

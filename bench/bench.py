@@ -1,0 +1,497 @@
+#!/usr/bin/python3
+"""make bench: vigil-manager side by side with nginx, driven by bench/vigil-sim.
+
+Runs in one go on loopback and prints one table (docs/BENCHMARKS.md explains
+every row).  Every phase is bounded in time; nothing listens beyond 127.0.0.1.
+
+  1. kept-alive heartbeats/s, Vigil vs nginx (same mutual TLS: the manager's
+     CA, client certificate required, a fixed response of the same size)
+  2. new-connection heartbeats/s with TLS session resumption, same comparison
+  3. manager resident memory with MEM_N registered computers (bulk-registered
+     in the database, see BENCHMARKS.md), bytes per computer, extrapolated to 1M
+  4. offline detection error: OFF_STOP of the fleet stop at once; each one's
+     offline event against its deadline
+  5. activations per second (a new TLS connection per activation)
+  6. reconnect storm: the manager restarts under the fleet; time until every
+     agent is back, and offline alerts raised (target: none)
+
+Environment: BENCH_QUICK=1 for a short run; BENCH_RUNS (3) runs per
+comparison, medians reported; BENCH_JSON=FILE writes every raw result.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+RUNS = int(os.environ.get("BENCH_RUNS", "1" if QUICK else "3"))
+N_FLEET = 1000 if QUICK else 5000      # activated agents (items 4, 5, 6)
+TP_AGENTS = 200 if QUICK else 500      # agents in the throughput runs (1, 2)
+TP_SECONDS = 3 if QUICK else 5
+MEM_N = 100000 if QUICK else 1000000   # registered computers (3)
+OFF_STOP = 200 if QUICK else 1000
+HB_INTERVAL = 5                        # policy of the fleet manager (s)
+MISSED = 1                             # so the offline window is 10 s
+RAMP_S = 10                            # the fleet's first connections spread over 10 s
+
+raw = {}
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def ensure_nginx():
+    for p in ("/usr/sbin/nginx", shutil.which("nginx") or ""):
+        if p and os.access(p, os.X_OK):
+            return p
+    log("nginx missing: apt-get install nginx (bench-only dependency)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    if subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "nginx"], env=env).returncode:
+        subprocess.run(sudo + ["apt-get", "update", "-q"], env=env, check=True)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "nginx"], env=env, check=True)
+    return "/usr/sbin/nginx"
+
+
+def sim(port, ca, *args, pids=(), timeout=300):
+    cmd = [os.path.join(BIN, "vigil-sim"), "--port", str(port), "--ca", ca]
+    for p in pids:
+        cmd += ["--pid", str(p)]
+    cmd += [str(a) for a in args]
+    log(" ".join(cmd[1:]))
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise SystemExit("vigil-sim failed: %s" % r.stderr)
+    return json.loads(r.stdout)
+
+
+def rss_kb(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Nginx:
+    """nginx with the manager's client CA, client certificate required, one
+    worker (the manager is one event loop), a fixed response of body_len bytes."""
+
+    def __init__(self, work, client_ca, body_len):
+        self.dir = os.path.join(work, "nginx")
+        os.makedirs(os.path.join(self.dir, "logs"), exist_ok=True)
+        d = self.dir
+        ossl = ["openssl"]
+        # a throwaway CA for nginx's server certificate; the simulator trusts it
+        subprocess.run(ossl + ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                               "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.crt", "-days", "2",
+                               "-subj", "/CN=vigil-bench-ca"], check=True, capture_output=True)
+        subprocess.run(ossl + ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                               "-keyout", d + "/srv.key", "-out", d + "/srv.csr",
+                               "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+        with open(d + "/ext", "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+        subprocess.run(ossl + ["x509", "-req", "-in", d + "/srv.csr", "-CA", d + "/ca.crt", "-CAkey",
+                               d + "/ca.key", "-CAcreateserial", "-out", d + "/srv.crt", "-days", "2",
+                               "-extfile", d + "/ext"], check=True, capture_output=True)
+        self.ca = d + "/ca.crt"
+        s = socket_free_port()
+        self.port = s
+        # a JSON body of the manager's heartbeat-response size
+        body = '{"status":"Managed (Online)","pad":"%s"}'
+        body = body % ("x" * max(0, body_len - len(body % "")))
+        conf = """
+worker_processes 1;
+pid %(d)s/nginx.pid;
+error_log %(d)s/logs/error.log warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    keepalive_timeout 300s;
+    server {
+        listen 127.0.0.1:%(port)d ssl;
+        ssl_certificate %(d)s/srv.crt;
+        ssl_certificate_key %(d)s/srv.key;
+        ssl_client_certificate %(ca)s;
+        ssl_verify_client on;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:SSL:50m;
+        ssl_session_tickets on;
+        client_body_buffer_size 64k;
+        location = /agent/v1/heartbeat {
+            default_type application/json;
+            return 200 '%(body)s';
+        }
+    }
+}
+""" % {"d": d, "port": s, "ca": client_ca, "body": body}
+        self.conf = d + "/nginx.conf"
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        self.nginx = ensure_nginx()
+        self.proc = subprocess.Popen([self.nginx, "-p", d, "-c", self.conf, "-g", "daemon off;"],
+                                     stderr=open(d + "/logs/stderr", "a"))
+        deadline = time.monotonic() + 10
+        self.pids = []
+        while time.monotonic() < deadline and not self.pids:
+            time.sleep(0.1)
+            try:
+                kids = open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)).read().split()
+            except OSError:
+                kids = []
+            self.pids = [int(k) for k in kids]
+        if not self.pids:
+            raise SystemExit("nginx did not start: %s" % open(d + "/logs/stderr").read())
+        self.pids.insert(0, self.proc.pid)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def socket_free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def compare(m, ng, ids, mode):
+    """RUNS alternating runs of the same simulator against both servers."""
+    res = {"vigil": [], "nginx": []}
+    for i in range(RUNS):
+        for who in ("vigil", "nginx"):
+            if who == "vigil":
+                port, ca, pids = m.agent_port, m.ca, [m.proc.pid]
+            else:
+                port, ca, pids = ng.port, ng.ca, ng.pids
+            out = sim(port, ca, "--load", ids, "--agents", TP_AGENTS, "--mode", mode,
+                      "--interval", 0, "--duration", TP_SECONDS, "--warmup", 1, pids=pids)
+            res[who].append(out["heartbeat"])
+    raw[mode] = res
+    return res
+
+
+def mem_subset(work):
+    """Item 3: MEM_N computers registered, the manager restarted, RSS read."""
+    d = os.path.join(work, "mem")
+    os.makedirs(d)
+    m = vigil.Manager(d, heartbeat_interval=3600, missed=2, extra=BENCH_EXTRA).start()
+    time.sleep(1)
+    base_kb = rss_kb(m.proc.pid)
+    # 100 real activations give the template rows
+    sim(m.agent_port, m.ca, "--token", m.token, "--activate", 100, "--no-keep")
+    m.stop()
+    db = os.path.join(m.state, "vigil.db")
+    if not os.path.exists(db):
+        db = [os.path.join(m.state, f) for f in os.listdir(m.state) if f.endswith(".db")][0]
+    con = sqlite3.connect(db)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(computers)")]
+    t0 = time.monotonic()
+    now = int(time.time() * 1000)
+    sel = []
+    for c in cols:
+        if c == "id":
+            sel.append("t.id + n.i * 1000")
+        elif c == "guid":
+            sel.append("lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || "
+                       "substr(hex(randomblob(2)),2) || '-a' || substr(hex(randomblob(2)),2) || '-' || "
+                       "hex(randomblob(6)))")
+        elif c == "hostname":
+            sel.append("'bulk-' || (t.id + n.i * 1000)")
+        elif c == "cert_serial":
+            sel.append("lower(hex(randomblob(16)))")
+        elif c == "last_contact_ms":
+            sel.append(str(now))
+        else:
+            sel.append("t." + c)
+    reps = (MEM_N - 100 + 99) // 100
+    con.execute("BEGIN")
+    con.execute(
+        "INSERT INTO computers (%s) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+        "WHERE i < %d) SELECT %s FROM computers t, n WHERE t.id <= 1000" % (
+            ",".join(cols), reps, ",".join(sel)))
+    con.execute("COMMIT")
+    total = con.execute("SELECT count(*) FROM computers").fetchone()[0]
+    con.close()
+    log("registered %d computers in the database in %.1f s" % (total, time.monotonic() - t0))
+    t0 = time.monotonic()
+    m.start()
+    start_s = time.monotonic() - t0
+    time.sleep(3)
+    kb = rss_kb(m.proc.pid)
+    listed = len(m.api("/api/computers?limit=10")["computers"])
+    time.sleep(1)
+    kb2 = rss_kb(m.proc.pid)
+    m.stop()
+    per = (max(kb, kb2) - base_kb) * 1024 / total
+    r = {"computers": total, "rss_kb": max(kb, kb2), "base_rss_kb": base_kb,
+         "bytes_per_computer": per, "start_s": start_s, "listed": listed,
+         "extrapolated_1m_mb": (base_kb * 1024 + per * 1e6) / 1e6}
+    raw["memory"] = r
+    return r
+
+
+def offline_detection(m, ids):
+    """Item 4: the fleet heartbeats; OFF_STOP agents stop at once."""
+    stopf = os.path.join(m.dir, "stopped.txt")
+    wait = HB_INTERVAL * (MISSED + 1) + 4
+    after = m.api("/api/events?id=730&order=desc&limit=1")["events"]
+    after_id = after[0]["systemEventID"] if after else 0
+    # every agent has heartbeated once the warm-up is over: an offline event
+    # after it for an agent that did not stop is a false one
+    warm = 3 * HB_INTERVAL + 2
+    t_warm = int(time.time() * 1000) + warm * 1000
+    out = sim(m.agent_port, m.ca, "--load", ids, "--mode", "keepalive", "--interval",
+              HB_INTERVAL * 1000, "--jitter", 0.1, "--warmup", warm, "--ramp", RAMP_S,
+              "--duration", 1 + wait, "--stop", OFF_STOP, "--stop-after", 0.5,
+              "--stop-file", stopf, pids=[m.proc.pid], timeout=120)["heartbeat"]
+    stopped = {}
+    for line in open(stopf):
+        g, t = line.split()
+        stopped[g] = int(t)
+
+    def all_offline():
+        cs = m.api("/api/computers?limit=10000")["computers"]
+        return all(c["vigil"]["offline"] for c in cs if c["hostGUID"] in stopped)
+    # the status is in memory at once; events reach the database in batches
+    vigil.wait_until(all_offline, timeout=20, interval=0.5, what="stopped agents offline")
+    time.sleep(3)
+    comps = {}
+    after_c = 0
+    while True:
+        page = m.api("/api/computers?after=%d&limit=10000" % after_c)["computers"]
+        if not page:
+            break
+        for c in page:
+            comps[c["ID"]] = c
+        after_c = page[-1]["ID"]
+    by_guid = {c["hostGUID"]: c for c in comps.values()}
+    # one page of the offline events since the stop (paging by ID would skip
+    # events whose IDs and times are not in the same order)
+    t_stop = min(stopped.values()) if stopped else 0
+    events = m.api("/api/events?id=730&since=%d&limit=5000" % t_stop)["events"]
+    first = {}
+    late = {}
+    for e in events:
+        cid = e.get("targetID")
+        # the first offline event after the stop (not one from an earlier phase)
+        if cid is not None and cid not in first and e["time"] >= t_stop:
+            first[cid] = e["time"]
+        if cid is not None and e["time"] >= t_warm:
+            late[cid] = e["time"]
+    errs, missing, not_back = [], 0, 0
+    for g in stopped:
+        c = by_guid.get(g)
+        if c is not None and c["lastAgentCommunication"] < t_warm - HB_INTERVAL * 1000 * 2:
+            not_back += 1  # never back online before the stop: nothing to detect
+            continue
+        if c is None or c["ID"] not in first:
+            missing += 1
+            continue
+        deadline = c["lastAgentCommunication"] + HB_INTERVAL * (MISSED + 1) * 1000
+        errs.append(first[c["ID"]] - deadline)
+    errs.sort()
+    stopped_ids = {by_guid[g]["ID"] for g in stopped if g in by_guid}
+    false_off = sum(1 for cid in late if cid not in stopped_ids)
+    r = {"agents": out["agents"], "stopped": len(stopped), "detected": len(errs), "missing": missing,
+         "max_ms": errs[-1] if errs else None,
+         "p99_ms": errs[int(0.99 * (len(errs) - 1))] if errs else None,
+         "p50_ms": errs[len(errs) // 2] if errs else None,
+         "min_ms": errs[0] if errs else None, "false_offline": false_off, "not_back": not_back,
+         "sim_errors": out["errors"], "sim_errors_in_warmup": out["errors_in_warmup"]}
+    raw["offline"] = r
+    return r
+
+
+def storm(m, ids):
+    """Item 6: the manager restarts (SIGTERM, start) under the whole fleet."""
+    after = m.api("/api/events?id=730&order=desc&limit=1")["events"]
+    after_id = after[0]["systemEventID"] if after else 0
+    before_alerts = sum(1 for a in m.alerts() if a["alertType"] == "computer-offline")
+    cmd = [os.path.join(BIN, "vigil-sim"), "--port", str(m.agent_port), "--ca", m.ca, "--load", ids,
+           "--mode", "keepalive", "--interval", str(HB_INTERVAL * 1000), "--warmup",
+           str(3 * HB_INTERVAL + 2), "--ramp", str(RAMP_S), "--duration", "25"]
+    log(" ".join(cmd[1:]) + "  (manager restarted 3 s into it)")
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    time.sleep(3 * HB_INTERVAL + 2 + 3)
+    t0 = time.time()
+    m.stop()
+    m.start()
+    restart_s = time.time() - t0
+    out = json.loads(p.communicate(timeout=120)[0])["heartbeat"]
+    time.sleep(1)
+    alerts = [a for a in m.alerts() if a["alertType"] == "computer-offline"]
+    new_alerts = [a for a in alerts if a["timeRaised"] >= t0 * 1000]
+    ev = m.api("/api/events?id=730&since=%d&limit=5000" % int(t0 * 1000))["events"]
+    raw["storm_offline_events"] = ev[:50]
+    r = {"agents": out["agents"], "restart_s": restart_s, "recovery_s": out["recovery_ms"] / 1000,
+         "down_at_end": out["agents_down_at_end"], "offline_alerts_raised": len(new_alerts),
+         "offline_events": len(ev), "alerts_before": before_alerts,
+         "errors_by_kind": out["errors_by_kind"], "server_closes": out["server_closes_idle"]}
+    raw["storm"] = r
+    return r
+
+
+def machine():
+    cpu = ""
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    ncpu = os.cpu_count()
+    mem = open("/proc/meminfo").readline().split()[1]
+    kern = os.uname().release
+    ssl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    ng = subprocess.run([ensure_nginx(), "-v"], capture_output=True, text=True).stderr.strip()
+    return "%d x %s, %d MiB RAM, Linux %s, %s, %s" % (ncpu, cpu, int(mem) // 1024, kern, ssl, ng)
+
+
+def main():
+    global BIN, vigil, BENCH_EXTRA
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"))
+    ap.add_argument("--only", default="1,2,3,4,5,6")
+    args = ap.parse_args()
+    BIN = args.bin
+    os.environ["VIGIL_BIN"] = BIN
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    import vigil as v
+    vigil = v
+    only = set(args.only.split(","))
+    BENCH_EXTRA = ("max_connections = 19000\nidle_timeout = 3600\n"
+                   "[activation]\nrate = 1000000\nburst = 1000000\n[manager]\nlog_level = warning\n")
+    ensure_nginx()
+    work = tempfile.mkdtemp(prefix="vigil-bench-")
+    rows = []
+    t_all = time.monotonic()
+    m = vigil.Manager(os.path.join(work, "fleet"), heartbeat_interval=HB_INTERVAL, missed=MISSED,
+                      extra=BENCH_EXTRA)
+    os.makedirs(m.dir)
+    m.start()
+    ng = None
+    managers = [m]
+    try:
+        ids = os.path.join(work, "ids.pem")
+        act = sim(m.agent_port, m.ca, "--token", m.token, "--activate", N_FLEET, "--save", ids,
+                  "--concurrency", 64, "--activate-timeout", 200, pids=[m.proc.pid])["activation"]
+        raw["activation"] = act
+        if "5" in only:
+            rows.append(("5 activations/s (%d, 64 in flight, new TLS conn each)" % act["activated"],
+                         "%.0f /s" % act["per_s"], "", "",
+                         "p50 %.0f ms, p99 %.0f ms; manager %.2f cores, %.0f per core-s; %d errors" % (
+                             act["p50_ms"], act["p99_ms"], act["server_cores"],
+                             act["per_server_core_s"], act["errors"]),
+                         ">= 1000/s", act["per_s"] >= 1000))
+        # throughput on a manager of its own, with a long heartbeat interval, so
+        # that no computer of the fleet goes offline (events, alerts, probes)
+        # while it is measured
+        tm = vigil.Manager(os.path.join(work, "tp"), heartbeat_interval=3600, missed=2,
+                           extra=BENCH_EXTRA)
+        os.makedirs(tm.dir)
+        tm.start()
+        managers.append(tm)
+        tids = os.path.join(work, "tp-ids.pem")
+        sim(tm.agent_port, tm.ca, "--token", tm.token, "--activate", TP_AGENTS, "--save", tids)
+        probe = sim(tm.agent_port, tm.ca, "--load", tids, "--agents", 1, "--interval", 0,
+                    "--duration", 0.5, "--warmup", 0)["heartbeat"]
+        ng = Nginx(work, tm.ca, probe["response_body_bytes"])
+        for item, mode, target in (("1", "keepalive", 0.5), ("2", "reconnect", 0.8)):
+            if item not in only:
+                continue
+            res = compare(tm, ng, tids, mode)
+            v_ = med([r["per_s"] for r in res["vigil"]])
+            n_ = med([r["per_s"] for r in res["nginx"]])
+            vc = med([r["per_server_core_s"] for r in res["vigil"]])
+            nc = med([r["per_server_core_s"] for r in res["nginx"]])
+            vr = med([r["resumed"] / max(1, r["handshakes"]) for r in res["vigil"]])
+            nr = med([r["resumed"] / max(1, r["handshakes"]) for r in res["nginx"]])
+            note = ("per server core-s: vigil %.0f, nginx %.0f; p50/p99/p99.9 ms vigil %.1f/%.1f/%.1f, "
+                    "nginx %.1f/%.1f/%.1f; errors vigil %d nginx %d" % (
+                        vc, nc, med([r["p50_ms"] for r in res["vigil"]]),
+                        med([r["p99_ms"] for r in res["vigil"]]),
+                        med([r["p999_ms"] for r in res["vigil"]]),
+                        med([r["p50_ms"] for r in res["nginx"]]),
+                        med([r["p99_ms"] for r in res["nginx"]]),
+                        med([r["p999_ms"] for r in res["nginx"]]),
+                        sum(r["errors"] for r in res["vigil"]), sum(r["errors"] for r in res["nginx"])))
+            if mode == "reconnect":
+                note += "; resumed vigil %.0f%% nginx %.0f%%" % (100 * vr, 100 * nr)
+            label = ("1 kept-alive heartbeats/s" if mode == "keepalive" else
+                     "2 new-connection heartbeats/s (resumption)")
+            rows.append(("%s, %d agents" % (label, TP_AGENTS), "%.0f /s" % v_, "%.0f /s" % n_,
+                         "%.2f" % (v_ / n_), note, ">= %.1f x nginx" % target, v_ / n_ >= target))
+        ng.stop()
+        ng = None
+        tm.stop()
+        managers.remove(tm)
+        if "4" in only:
+            r = offline_detection(m, ids)
+            rows.append(("4 offline detection, %d agents, %d stop" % (r["agents"], r["stopped"]),
+                         "max %s ms" % r["max_ms"], "", "",
+                         "p99 %s ms, p50 %s ms, min %s ms after the deadline; %d detected, %d missed, "
+                         "%d false, %d not back online before the stop" % (
+                             r["p99_ms"], r["p50_ms"], r["min_ms"], r["detected"], r["missing"],
+                             r["false_offline"], r["not_back"]),
+                         "within 1000 ms", r["max_ms"] is not None and r["max_ms"] <= 1000
+                         and r["missing"] == 0))
+        if "6" in only:
+            r = storm(m, ids)
+            rows.append(("6 reconnect storm, %d agents" % r["agents"],
+                         "%.1f s to all online" % r["recovery_s"], "", "",
+                         "restart took %.1f s; %d offline alerts, %d offline events; %d still down" % (
+                             r["restart_s"], r["offline_alerts_raised"], r["offline_events"],
+                             r["down_at_end"]),
+                         "no false offline", r["offline_alerts_raised"] == 0 and r["offline_events"] == 0
+                         and r["down_at_end"] == 0))
+    finally:
+        if ng:
+            ng.stop()
+        for x in managers:
+            x.stop()
+    if "3" in only:
+        r = mem_subset(work)
+        rows.append(("3 manager RSS, %d computers" % r["computers"], "%.0f MB" % (r["rss_kb"] / 1024),
+                     "", "", "%.0f bytes/computer over a %.0f MB empty manager; 1M -> %.0f MB; start %.1f s" % (
+                         r["bytes_per_computer"], r["base_rss_kb"] / 1024, r["extrapolated_1m_mb"],
+                         r["start_s"]), "<= 2 GB at 1M", r["extrapolated_1m_mb"] <= 2000))
+    rows.sort(key=lambda r: r[0])
+    print()
+    print("vigil bench (%s%d runs each, medians), %s" % ("QUICK, " if QUICK else "", RUNS, machine()))
+    hdr = ("item", "vigil", "nginx", "ratio", "target", "met")
+    w = [max(len(str(x)) for x in col) for col in zip(hdr, *[(r[0], r[1], r[2], r[3], r[5], "")
+                                                           for r in rows])]
+    print("  ".join(h.ljust(w[i]) if i < 5 else h for i, h in enumerate(hdr)))
+    for r in rows:
+        cells = (r[0], r[1], r[2], r[3], r[5], "yes" if r[6] else "NO")
+        print("  ".join(str(c).ljust(w[i]) if i < 5 else c for i, c in enumerate(cells)))
+        print("    " + r[4])
+    print("total %.0f s; raw results in %s" % (time.monotonic() - t_all,
+                                                os.environ.get("BENCH_JSON", work + "/results.json")))
+    with open(os.environ.get("BENCH_JSON", work + "/results.json"), "w") as f:
+        json.dump(raw, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

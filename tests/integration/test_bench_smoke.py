@@ -1,0 +1,62 @@
+"""Smoke run of the load simulator (bench/vigil-sim.c): a few hundred agents
+for a few seconds, in both heartbeat modes.  `make bench` runs it at scale;
+this only proves that the simulator and the manager agree: every simulated
+agent activates, heartbeats without a single error, and the REST API lists
+every one of them Managed (Online).  No timing is asserted (DESIGN §8)."""
+import json
+import subprocess
+
+from vigil import Manager, binpath, wait_until
+
+AGENTS = 300
+
+
+def sim(m, *args, timeout=60):
+    r = subprocess.run([binpath("vigil-sim"), "--port", str(m.agent_port), "--ca", m.ca,
+                        "--pid", str(m.proc.pid)] + list(args),
+                       capture_output=True, text=True, timeout=timeout)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def online(m):
+    return sum(1 for c in m.computers()
+               if c["computerStatus"]["agentStatusMessages"][0] == "Managed (Online)")
+
+
+def test_sim_agents_activate_heartbeat_and_are_online(tmp_path):
+    m = Manager(tmp_path, heartbeat_interval=2, missed=2,
+                extra="[activation]\nrate = 100000\nburst = 100000\n").start()
+    try:
+        ids = str(tmp_path / "ids.pem")
+        out = sim(m, "--token", m.token, "--activate", str(AGENTS), "--save", ids,
+                  "--activate-timeout", "30", "--duration", "3", "--warmup", "0.5",
+                  "--mode", "keepalive", "--interval", "500", "--events", "1")
+        act, hb = out["activation"], out["heartbeat"]
+        assert act["activated"] == AGENTS and act["errors"] == 0, act
+        assert out["saved"] == AGENTS
+        assert hb["agents"] == AGENTS
+        assert hb["errors"] == 0 and hb["errors_in_warmup"] == 0, hb
+        # every agent heartbeats about twice a second for 3 s
+        assert hb["ok"] >= AGENTS * 3, hb
+        assert hb["events_sent"] > 0
+        assert hb["p50_ms"] > 0 and hb["p99_ms"] >= hb["p50_ms"]
+        assert hb["server_rss_kb"] > 0 and hb["server_cpu_s"] > 0
+        assert len(m.computers()) == AGENTS
+        wait_until(lambda: online(m) == AGENTS, timeout=10, what="all simulated agents online")
+
+        # the same identities, a new mutual-TLS connection per heartbeat
+        out = sim(m, "--load", ids, "--duration", "2", "--warmup", "0.5",
+                  "--mode", "reconnect", "--interval", "1000")
+        hb = out["heartbeat"]
+        assert hb["agents"] == AGENTS
+        assert hb["errors"] == 0 and hb["errors_in_warmup"] == 0, hb
+        assert hb["ok"] >= AGENTS, hb
+        # one handshake per heartbeat (those begun in the warm-up are not counted)
+        assert hb["handshakes"] >= hb["ok"] - AGENTS
+        # sessions saved from the warm-up connections are resumed
+        assert hb["resumed"] > hb["handshakes"] // 2, hb
+        assert online(m) == AGENTS
+    finally:
+        rc = m.stop()
+    assert rc in (0, None), m.logs()[-3000:]
