@@ -54,8 +54,9 @@ def test_sim_agents_activate_heartbeat_and_are_online(tmp_path):
         assert hb["ok"] >= AGENTS, hb
         # one handshake per heartbeat (those begun in the warm-up are not counted)
         assert hb["handshakes"] >= hb["ok"] - AGENTS
-        # sessions saved from the warm-up connections are resumed
-        assert hb["resumed"] > hb["handshakes"] // 2, hb
+        # every agent makes at most one full handshake (its first); all later ones
+        # resume its session, however fast the manager is (a sanitizer build is slow)
+        assert hb["resumed"] > 0 and hb["resumed"] >= hb["handshakes"] - AGENTS, hb
         assert online(m) == AGENTS
     finally:
         rc = m.stop()
