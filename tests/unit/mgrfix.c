@@ -99,3 +99,24 @@ mgrfix_computer(struct mgr *m, const char *name, struct policy *p, int64_t wall,
 	status_activated(m, c, wall, mono);
 	return c;
 }
+
+static int
+mgrfix_count_cb(void *ctx, const struct event_row *row)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+int
+mgrfix_events(struct mgr *m, int id)
+{
+	struct event_filter f;
+	int n = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.event_id = id;
+	f.limit = 1000;
+	assert_int_equal(store_flush(&m->store, 0), 0);
+	assert_int_equal(store_events_query(&m->store, &f, mgrfix_count_cb, &n), 0);
+	return n;
+}

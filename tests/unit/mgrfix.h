@@ -26,4 +26,7 @@ void mgrfix_free(struct mgrfix *f);
 struct computer *mgrfix_computer(struct mgr *m, const char *name, struct policy *p, int64_t wall,
                                  int64_t mono);
 
+/* How many events with this ID are stored (after a flush). */
+int mgrfix_events(struct mgr *m, int id);
+
 #endif

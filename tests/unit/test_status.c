@@ -40,27 +40,6 @@ add_computer(struct mgr *m, const char *name, int64_t t0)
 	return mgrfix_computer(m, name, NULL, 1000, t0);
 }
 
-static int
-count_cb(void *ctx, const struct event_row *row)
-{
-	(*(int *)ctx)++;
-	return 0;
-}
-
-static int
-events_with_id(struct mgr *m, int id)
-{
-	struct event_filter f;
-	int n = 0;
-
-	memset(&f, 0, sizeof(f));
-	f.event_id = id;
-	f.limit = 1000;
-	assert_int_equal(store_flush(&m->store, 0), 0);
-	assert_int_equal(store_events_query(&m->store, &f, count_cb, &n), 0);
-	return n;
-}
-
 static void
 test_offline_exactly_at_the_deadline(void **state)
 {
@@ -77,14 +56,14 @@ test_offline_exactly_at_the_deadline(void **state)
 	assert_int_equal(status_tick(m, 130000), 1);
 	assert_string_equal(status_text(c), "Managed (Offline)");
 	assert_string_equal(status_agent_status(c), "error");
-	assert_int_equal(events_with_id(m, 730), 1);
-	assert_int_equal(events_with_id(m, 190), 1);
+	assert_int_equal(mgrfix_events(m, 730), 1);
+	assert_int_equal(mgrfix_events(m, 190), 1);
 	assert_non_null(alert_find_open(m, &alert_computer_offline, c->id));
 	assert_int_equal(c->open_critical, 1);
 	/* nothing more to expire, no second event */
 	assert_int_equal(status_next_deadline(m), -1);
 	assert_int_equal(status_tick(m, 200000), 0);
-	assert_int_equal(events_with_id(m, 730), 1);
+	assert_int_equal(mgrfix_events(m, 730), 1);
 }
 
 static void
@@ -102,8 +81,8 @@ test_heartbeat_moves_deadline_and_clears(void **state)
 	assert_int_equal(status_tick(m, 50000), 1);
 	status_heartbeat(m, c, &hb, "127.0.0.1", 3000, 60000, 1);
 	assert_string_equal(status_text(c), "Managed (Online)");
-	assert_int_equal(events_with_id(m, 731), 1);
-	assert_int_equal(events_with_id(m, 192), 1);
+	assert_int_equal(mgrfix_events(m, 731), 1);
+	assert_int_equal(mgrfix_events(m, 192), 1);
 	assert_null(alert_find_open(m, &alert_computer_offline, c->id));
 	assert_int_equal(c->open_critical, 0);
 	assert_int_equal(c->last_contact_ms, 3000);
@@ -184,8 +163,8 @@ test_deactivate_clears_deadline_and_alert(void **state)
 	status_deactivate(m, c, "by a test from", "here", 0);
 	assert_string_equal(status_text(c), "Deactivated");
 	assert_null(alert_find_open(m, &alert_computer_offline, c->id));
-	assert_int_equal(events_with_id(m, 708), 1);
-	assert_int_equal(events_with_id(m, 192), 1);
+	assert_int_equal(mgrfix_events(m, 708), 1);
+	assert_int_equal(mgrfix_events(m, 192), 1);
 	/* and no new deadline: a live one is removed too */
 	c = add_computer(m, "retire2", 0);
 	status_deactivate(m, c, "by a test from", "here", 0);

@@ -41,27 +41,6 @@ add_computer(struct mgr *m, const char *name, int64_t t0)
 	return mgrfix_computer(m, name, NULL, 1000, t0);
 }
 
-static int
-count_cb(void *ctx, const struct event_row *row)
-{
-	(*(int *)ctx)++;
-	return 0;
-}
-
-static int
-events_with_id(struct mgr *m, int id)
-{
-	struct event_filter f;
-	int n = 0;
-
-	memset(&f, 0, sizeof(f));
-	f.event_id = id;
-	f.limit = 1000;
-	assert_int_equal(store_flush(&m->store, 0), 0);
-	assert_int_equal(store_events_query(&m->store, &f, count_cb, &n), 0);
-	return n;
-}
-
 static void
 test_parse(void **state)
 {
@@ -130,12 +109,12 @@ test_heartbeat_records_741_once_per_report(void **state)
 	                           "\"last_restart_ms\":1796000000000}}";
 
 	wdreport_heartbeat(m, c, one, strlen(one));
-	assert_int_equal(events_with_id(m, EV_ABNORMAL_RESTART), 1);
+	assert_int_equal(mgrfix_events(m, EV_ABNORMAL_RESTART), 1);
 	assert_int_equal(c->watchdog_restarts, 2);
 	assert_int_equal(c->watchdog_last_restart_ms, 1796000000000);
 	/* nothing new to report: the totals stay, no second event */
 	wdreport_heartbeat(m, c, none, strlen(none));
-	assert_int_equal(events_with_id(m, EV_ABNORMAL_RESTART), 1);
+	assert_int_equal(mgrfix_events(m, EV_ABNORMAL_RESTART), 1);
 	assert_int_equal(c->watchdog_restarts, 2);
 	assert_non_null(evcat_find(EV_ABNORMAL_RESTART));
 	assert_string_equal(evcat_find(EV_ABNORMAL_RESTART)->name, "Abnormal Restart Detected");
