@@ -127,6 +127,19 @@ api_by(const struct conn *conn, char *by, size_t bysize)
 	snprintf(by, bysize, "the operator through the REST API from %s", conn->peer_ip);
 }
 
+/*
+ * A refused create or change: the database's failure is 503 (nothing
+ * changed, try again), anything else the caller's 400.  policy.c says which
+ * by its sentence ("cannot write its database").
+ */
+static void
+api_policy_refused(struct http_response *resp, const char *err)
+{
+	int store = strstr(err, "database") != NULL;
+
+	http_error(resp, store ? 503 : 400, store ? "store_unavailable" : "bad_request", "%s", err);
+}
+
 static void
 api_policy_create(struct mgr *m, struct conn *conn, struct http_request *req,
                   struct http_response *resp)
@@ -157,9 +170,7 @@ api_policy_create(struct mgr *m, struct conn *conn, struct http_request *req,
 	api_by(conn, by, sizeof(by));
 	p = policy_create(m, name, desc, parent, by, err, sizeof(err));
 	if (p == NULL) {
-		http_error(resp, strstr(err, "database") ? 503 : 400,
-		           strstr(err, "database") ? "store_unavailable" : "bad_request", "%s",
-		           err);
+		api_policy_refused(resp, err);
 		goto out;
 	}
 	if (pv.set && policy_update(m, p, &pv, 0, -1, NULL, by, err, sizeof(err)) < 0) {
@@ -208,9 +219,7 @@ api_policy_update(struct mgr *m, struct conn *conn, struct policy *p, struct htt
 	}
 	api_by(conn, by, sizeof(by));
 	if (policy_update(m, p, &pv, unset, parent, desc, by, err, sizeof(err)) < 0) {
-		http_error(resp, strstr(err, "database") ? 503 : 400,
-		           strstr(err, "database") ? "store_unavailable" : "bad_request", "%s",
-		           err);
+		api_policy_refused(resp, err);
 		goto out;
 	}
 	api_reply(resp, api_policy_json(m, p));
