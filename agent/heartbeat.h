@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "evq.h"
+#include "hbsched.h"
 #include "state.h"
 
 /*
@@ -45,11 +46,6 @@ struct hb_status {
 	int skip_events; /* the manager refused the last batch (400): the next goes without */
 };
 
-/* ms until the next heartbeat after a success: interval +-10%. */
-int64_t hb_next_delay_ms(int64_t interval_s, uint64_t rnd);
-/* ms until the next try after `failures` consecutive failures (>= 1):
- * exponential from 1 s, capped at min(interval, 300 s), 50-100% jitter. */
-int64_t hb_backoff_ms(int failures, int64_t interval_s, uint64_t rnd);
 /*
  * Sends one heartbeat and updates st (interval, configuration,
  * deactivation) and hs.  Returns 0 on success.

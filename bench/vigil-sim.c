@@ -41,6 +41,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "hbsched.h"
 #include "pki.h"
 #include "util.h"
 
@@ -77,6 +78,7 @@ struct agent {
 	enum st state;
 	int activated;
 	int down;     /* last attempt failed: not yet back (reconnect storm) */
+	int failures; /* in a row: the agent's back-off (hbsched.h) */
 	int64_t due;  /* the one timer: next start, or the in-flight deadline */
 	int64_t sent; /* when the current request started (monotonic us) */
 	int heap_pos; /* -1: not in the heap */
@@ -103,6 +105,7 @@ struct sim {
 	double activate_timeout_s;
 	int pids[SIM_MAX_PIDS], npids;
 	int no_keep;
+	int source_ips;
 	int64_t max_agents, n_stop;
 	double stop_after_s, ramp_s;
 	const char *stop_file;
@@ -130,6 +133,7 @@ struct sim {
 };
 
 static volatile sig_atomic_t sim_interrupted;
+static struct sim *sim_global; /* for on_new_session */
 
 static int64_t
 mono_us(void)
@@ -364,25 +368,33 @@ build_heartbeat(struct sim *s, struct agent *a)
 
 /* ---- connections ---- */
 
+/*
+ * A session ticket arrived: the agent resumes with it next time.  Never an
+ * activation's session: it has no client certificate, so a heartbeat on it
+ * would be anonymous.  1: the reference is kept.
+ */
+static int
+on_new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct agent *a = SSL_get_app_data(ssl);
+
+	if (a == NULL || sim_global == NULL || sim_global->activating ||
+	    !SSL_SESSION_is_resumable(sess))
+		return 0;
+	SSL_SESSION_free(a->sess);
+	a->sess = sess;
+	return 1;
+}
+
 static void
 conn_close(struct sim *s, struct agent *a, int clean)
 {
 	if (a->ssl) {
-		if (clean) {
-			/* keep the session resumable: SSL_free without a sent
-			 * close_notify marks it bad */
-			SSL_SESSION *ns = SSL_get1_session(a->ssl);
-
-			/* never resume an activation's session: it has no client
-			 * certificate, so a heartbeat on it would be anonymous */
-			if (ns && SSL_SESSION_is_resumable(ns) && !s->activating) {
-				SSL_SESSION_free(a->sess);
-				a->sess = ns;
-			} else {
-				SSL_SESSION_free(ns);
-			}
+		/* keep the session resumable: SSL_free without a sent
+		 * close_notify marks it bad (the tickets are kept by
+		 * on_new_session) */
+		if (clean)
 			SSL_shutdown(a->ssl);
-		}
 		SSL_free(a->ssl);
 		a->ssl = NULL;
 	}
@@ -411,6 +423,21 @@ next_delay_us(struct sim *s)
 		return 0;
 	d *= 1.0 + s->jitter * (2.0 * rnd01() - 1.0);
 	return (int64_t)d;
+}
+
+static uint64_t
+rnd64(void)
+{
+	return ((uint64_t)random() << 33) ^ ((uint64_t)random() << 11) ^ (uint64_t)random();
+}
+
+/* The policy interval the agents' back-off is capped by (whole seconds). */
+static int64_t
+interval_s(const struct sim *s)
+{
+	int64_t i = (int64_t)(s->interval_ms / 1000);
+
+	return i < 1 ? 1 : i;
 }
 
 static void
@@ -445,17 +472,37 @@ fail(struct sim *s, struct agent *a, enum err e)
 		return;
 	}
 	a->state = ST_IDLE;
-	/* back off 0.2-1.2 s with jitter so that a restart is not a thundering herd */
-	retry = 200000 + (int64_t)(rnd01() * 1000000);
+	/* back off as vigil-agent does: exponential with jitter (hbsched.h) */
+	a->failures++;
+	retry = hb_backoff_ms(a->failures, interval_s(s), rnd64()) * 1000;
 	timer_set(s, a, now + retry);
 }
 
 static void start_request(struct sim *s, struct agent *a);
 
+/*
+ * One address of 127.0.0.1-127.0.0.N per agent: one source address has
+ * about 28 000 ephemeral ports, so 100 000 connections to one port need
+ * several.  The port is picked at connect().
+ */
+static int
+source_bind(struct sim *s, struct agent *a)
+{
+	struct sockaddr_in src;
+	int one = 1;
+
+	memset(&src, 0, sizeof(src));
+	src.sin_family = AF_INET;
+	src.sin_addr.s_addr = htonl(0x7f000001u + a->idx % (uint32_t)s->source_ips);
+	setsockopt(a->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+	return bind(a->fd, (struct sockaddr *)&src, sizeof(src));
+}
+
 static void
 record_ok(struct sim *s, struct agent *a, int64_t now)
 {
 	s->ok_total++;
+	a->failures = 0;
 	if (a->down) {
 		a->down = 0;
 		s->ndown--;
@@ -538,6 +585,9 @@ response(struct sim *s, struct agent *a, int status, int closes, size_t hdr, siz
 	if (s->mode_reconnect || closes) {
 		conn_close(s, a, 1);
 	}
+	/* 100 000 idle connections must not hold 64 KiB each */
+	free(a->in);
+	a->in = NULL;
 	a->state = ST_IDLE;
 	if (s->interval_ms <= 0 && !s->stopping) {
 		start_request(s, a);
@@ -616,15 +666,17 @@ agent_io(struct sim *s, struct agent *a, uint32_t events)
 			s->server_closes++;
 			conn_close(s, a, 0);
 			/* a manager restart: the agent is cut off until it is
-			 * back; it reconnects within 0-2 s (jittered) */
+			 * back.  Like vigil-agent (libcurl finds the kept-alive
+			 * connection dead when it next uses it), it reconnects at
+			 * its next heartbeat, already on the timer. */
 			if (!a->down) {
 				a->down = 1;
 				s->ndown++;
 				if (s->first_down == 0)
 					s->first_down = now;
 			}
-			if (!s->stopping && !s->activating)
-				timer_set(s, a, now + (int64_t)(rnd01() * 2000000));
+			if (!s->stopping && !s->activating && a->heap_pos < 0)
+				timer_set(s, a, now + next_delay_us(s));
 		}
 		return;
 	case ST_DONE:
@@ -638,6 +690,7 @@ agent_io(struct sim *s, struct agent *a, uint32_t events)
 			return;
 		a->ssl = SSL_new(s->ctx);
 		SSL_set_fd(a->ssl, a->fd);
+		SSL_set_app_data(a->ssl, a);
 		if (!s->activating) {
 			SSL_use_certificate(a->ssl, a->cert);
 			SSL_use_PrivateKey(a->ssl, a->key);
@@ -709,20 +762,24 @@ start_request(struct sim *s, struct agent *a)
 	}
 	a->sent = mono_us();
 	timer_set(s, a, a->sent + SIM_TIMEOUT_US);
+	if (a->in == NULL)
+		a->in = malloc(SIM_IN_MAX);
+	a->inlen = 0;
 	if (a->ssl) {
 		a->state = ST_WRITE;
 		agent_io(s, a, EPOLLOUT);
 		return;
 	}
-	if (a->in == NULL)
-		a->in = malloc(SIM_IN_MAX);
-	a->inlen = 0;
 	a->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (a->fd < 0) {
 		fail(s, a, E_CONNECT);
 		return;
 	}
 	setsockopt(a->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (s->source_ips > 1 && source_bind(s, a) < 0) {
+		fail(s, a, E_CONNECT);
+		return;
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)s->port);
@@ -1077,7 +1134,9 @@ usage(void)
 	        "  --stop K --stop-after S --stop-file FILE\n"
 	        "                       K agents stop S s into the measured heartbeats;\n"
 	        "                       FILE gets their GUID and stop time (epoch ms)\n"
-	        "  --pid PID            process to read CPU and memory of (repeatable)\n");
+	        "  --pid PID            process to read CPU and memory of (repeatable)\n"
+	        "  --source-ips N       connect from 127.0.0.1-127.0.0.N (1; about 28 000\n"
+	        "                       connections per address)\n");
 	exit(2);
 }
 
@@ -1131,6 +1190,7 @@ main(int argc, char **argv)
 	                                     {"stop-file", 1, 0, 'F'},
 	                                     {"ramp", 1, 0, 'R'},
 	                                     {"no-keep", 0, 0, 'K'},
+	                                     {"source-ips", 1, 0, 'Q'},
 	                                     {"activate-timeout", 1, 0, 'T'},
 	                                     {0, 0, 0, 0}};
 	struct sim sim = {.host = "127.0.0.1",
@@ -1220,6 +1280,11 @@ main(int argc, char **argv)
 		case 'R':
 			s->ramp_s = strtod(optarg, NULL);
 			break;
+		case 'Q':
+			s->source_ips = atoi(optarg);
+			if (s->source_ips < 1 || s->source_ips > 250)
+				usage();
+			break;
 		case 'K':
 			s->no_keep = 1;
 			break;
@@ -1259,6 +1324,10 @@ main(int argc, char **argv)
 	/* like vigil-agent: the chain is verified, the host name is not (PROTOCOL.md 1.3) */
 	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+	/* keep every ticket the manager sends, at any time, as libcurl does */
+	sim_global = s;
+	SSL_CTX_sess_set_new_cb(s->ctx, on_new_session);
+	SSL_CTX_set_mode(s->ctx, SSL_MODE_RELEASE_BUFFERS);
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	s->lat = malloc(SIM_MAX_SAMPLES * sizeof(*s->lat));
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/hmac.h>
 #include <openssl/x509v3.h>
 
 #include "buf.h"
@@ -215,6 +216,14 @@ ca_open(struct ca *ca, const char *dir, const char *tls_names, int *created_r,
 	}
 	ca->agent_ctx = ca_ssl_ctx(ca, 1);
 	ca->api_ctx = ca_ssl_ctx(ca, 0);
+	if (ca->agent_ctx == NULL || ca->api_ctx == NULL ||
+	    tickets_init(&ca->agent_tk, ca->key, "agent") < 0 ||
+	    tickets_init(&ca->api_tk, ca->key, "api") < 0 ||
+	    tickets_attach(&ca->agent_tk, ca->agent_ctx) < 0 ||
+	    tickets_attach(&ca->api_tk, ca->api_ctx) < 0) {
+		*errstr_r = "cannot set up TLS session tickets";
+		return -1;
+	}
 	ca->cli_cert = pki_cert_issue(ca->cert, ca->key, ca->srv_key, "vigil-manager", SRV_VALID_S,
 				      PKI_CLIENT, "URI:urn:vigil:manager", NULL);
 	ca->out_ctx = ca->cli_cert ? ca_client_ctx(ca) : NULL;
@@ -231,6 +240,8 @@ ca_close(struct ca *ca)
 	SSL_CTX_free(ca->agent_ctx);
 	SSL_CTX_free(ca->api_ctx);
 	SSL_CTX_free(ca->out_ctx);
+	tickets_clear(&ca->agent_tk);
+	tickets_clear(&ca->api_tk);
 	X509_free(ca->cli_cert);
 	EVP_PKEY_free(ca->key);
 	EVP_PKEY_free(ca->srv_key);
@@ -238,6 +249,26 @@ ca_close(struct ca *ca)
 	X509_free(ca->srv_cert);
 	free(ca->cert_pem);
 	memset(ca, 0, sizeof(*ca));
+}
+
+int
+ca_derive(EVP_PKEY *ca_key, const char *label, unsigned char out[32])
+{
+	unsigned char *der = NULL, key[32];
+	unsigned int klen = 0, mlen = 0;
+	int n, ret = -1;
+
+	n = i2d_PrivateKey(ca_key, &der);
+	if (n <= 0)
+		return -1;
+	if (EVP_Digest(der, (size_t)n, key, &klen, EVP_sha256(), NULL) == 1 &&
+	    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)label, strlen(label), out,
+		 &mlen) != NULL &&
+	    mlen == 32)
+		ret = 0;
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_clear_free(der, (size_t)n);
+	return ret;
 }
 
 char *

@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "pki.h"
+#include "tickets.h"
 
 struct ca {
 	EVP_PKEY *key;
@@ -29,6 +30,8 @@ struct ca {
 	 */
 	X509 *cli_cert;
 	SSL_CTX *out_ctx;
+	/* session tickets that a restart keeps valid (tickets.h) */
+	struct ticket_keys agent_tk, api_tk;
 };
 
 /*
@@ -39,6 +42,12 @@ struct ca {
 int ca_open(struct ca *ca, const char *state_dir, const char *tls_names, int *created_r,
 	    const char **errstr_r);
 void ca_close(struct ca *ca);
+/*
+ * A 32-byte secret for one purpose, named by label: HMAC-SHA256 keyed by
+ * the SHA-256 of the CA private key.  Stable across restarts; changes only
+ * with ca.key.  0 or -1.
+ */
+int ca_derive(EVP_PKEY *ca_key, const char *label, unsigned char out[32]);
 /* Issues a client certificate for guid from a verified CSR; PEM, caller frees. */
 char *ca_issue_agent(struct ca *ca, X509_REQ *csr, const char *guid, int64_t valid_s,
 		     char serial_r[41], int64_t *not_after_ms_r);

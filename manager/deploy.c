@@ -22,26 +22,15 @@
 int
 deploy_token(const struct mgr *m, char out[DEPLOY_TOKEN_LEN + 1])
 {
-	unsigned char *der = NULL, key[32], mac[32];
-	unsigned int klen = 0, mlen = 0;
+	unsigned char mac[32];
 	char msg[128];
-	int n, ret = -1;
 
-	n = i2d_PrivateKey(m->ca.key, &der);
-	if (n <= 0)
-		return -1;
-	if (EVP_Digest(der, (size_t)n, key, &klen, EVP_sha256(), NULL) != 1)
-		goto out;
 	snprintf(msg, sizeof(msg), "vigil deployment token v1\n%s", m->token_hash);
-	if (HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), mac,
-	         &mlen) == NULL)
-		goto out;
+	if (ca_derive(m->ca.key, msg, mac) < 0)
+		return -1;
 	hex_encode(mac, DEPLOY_TOKEN_LEN / 2, out);
-	ret = 0;
-out:
-	OPENSSL_cleanse(key, sizeof(key));
-	OPENSSL_clear_free(der, (size_t)n);
-	return ret;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return 0;
 }
 
 int

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "mgr.h"
 #include "pki.h"
+#include "tickets.h"
 #include "util.h"
 
 enum { C_HANDSHAKE, C_OPEN };
@@ -236,7 +237,15 @@ conn_check_peer(struct conn *c)
 	pki_cert_serial(peer, c->peer_serial, sizeof(c->peer_serial));
 	c->peer_not_after_ms = pki_cert_not_after(peer) * 1000;
 	vr = SSL_get_verify_result(c->ssl);
-	c->peer_ours = c->srv->issuer != NULL && X509_verify(peer, c->srv->issuer) == 1;
+	/*
+	 * The CA is the only trust anchor of the agent context, so a verified
+	 * chain (also the one a resumed session carries) is ours without a
+	 * second signature check, one ECDSA verify per connection saved.  A
+	 * failed one is checked, to tell an expired or revoked certificate of
+	 * ours from a stranger's.
+	 */
+	c->peer_ours = c->srv->issuer != NULL &&
+		       (vr == X509_V_OK || X509_verify(peer, c->srv->issuer) == 1);
 	/* a failed verify leaves errors queued, and SSL_get_error() would read them */
 	ERR_clear_error();
 	if (vr == X509_V_OK && c->peer_ours) {
@@ -256,6 +265,7 @@ conn_handshake(struct conn *c)
 
 	if (r == 1) {
 		c->state = C_OPEN;
+		c->ticket_at = mono_ms();
 		conn_check_peer(c);
 		httpreq_init(&c->req, c->peer == PEER_VALID ? &c->srv->lim_auth : &c->srv->lim_unauth);
 		list_move(c, conn_idle_list(c));
@@ -281,6 +291,24 @@ conn_handshake(struct conn *c)
 	}
 }
 
+/*
+ * A kept-alive connection can outlive its ticket (TICKET_LIFETIME_S): every
+ * TICKET_REFRESH_S it gets a new one with its next answer, so that after a
+ * manager restart the agent resumes instead of a full handshake.
+ */
+static void
+conn_ticket_refresh(struct conn *c)
+{
+	int64_t now = mono_ms();
+
+	if (now - c->ticket_at < (int64_t)TICKET_REFRESH_S * 1000 ||
+	    SSL_version(c->ssl) < TLS1_3_VERSION)
+		return;
+	c->ticket_at = now;
+	if (SSL_new_session_ticket(c->ssl) != 1)
+		ERR_clear_error();
+}
+
 /* Parses what is in rd, dispatching every complete request. 0 or -1 (closed). */
 static int
 conn_feed(struct conn *c, const char *data, size_t len)
@@ -298,6 +326,7 @@ conn_feed(struct conn *c, const char *data, size_t len)
 		}
 		if (r == 0)
 			return 0;
+		conn_ticket_refresh(c);
 		conn_dispatch(c);
 		httpreq_next(&c->req);
 		if (c->close_after_write)

@@ -74,6 +74,7 @@ struct conn {
 	struct conn_list *list;
 	struct conn *prev, *next;
 	int64_t since;
+	int64_t ticket_at; /* monotonic ms of the last session ticket (tickets.h) */
 	/* client certificate (agent channel) */
 	enum peer_auth peer;
 	int peer_ours; /* signed by this manager's CA, even if invalid otherwise */

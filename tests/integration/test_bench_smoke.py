@@ -5,6 +5,7 @@ agent activates, heartbeats without a single error, and the REST API lists
 every one of them Managed (Online).  No timing is asserted (DESIGN §8)."""
 import json
 import subprocess
+import time
 
 from vigil import Manager, binpath, wait_until
 
@@ -24,21 +25,31 @@ def online(m):
                if c["computerStatus"]["agentStatusMessages"][0] == "Managed (Online)")
 
 
+def heard_since(m, t_ms):
+    """Computers whose last heartbeat the manager recorded at or after t_ms."""
+    return sum(1 for c in m.computers() if c["lastAgentCommunication"] >= t_ms)
+
+
 def test_sim_agents_activate_heartbeat_and_are_online(tmp_path):
     m = Manager(tmp_path, heartbeat_interval=2, missed=2,
                 extra="[activation]\nrate = 100000\nburst = 100000\n").start()
     try:
         ids = str(tmp_path / "ids.pem")
         out = sim(m, "--token", m.token, "--activate", str(AGENTS), "--save", ids,
-                  "--activate-timeout", "30", "--duration", "3", "--warmup", "0.5",
-                  "--mode", "keepalive", "--interval", "500", "--events", "1")
-        act, hb = out["activation"], out["heartbeat"]
+                  "--activate-timeout", "30")
+        act = out["activation"]
         assert act["activated"] == AGENTS and act["errors"] == 0, act
         assert out["saved"] == AGENTS
+        t_act = int(time.time() * 1000)
+        out = sim(m, "--load", ids, "--duration", "3", "--warmup", "0.5",
+                  "--mode", "keepalive", "--interval", "500", "--events", "1")
+        hb = out["heartbeat"]
         assert hb["agents"] == AGENTS
         assert hb["errors"] == 0 and hb["errors_in_warmup"] == 0, hb
-        # every agent heartbeats about twice a second for 3 s
-        assert hb["ok"] >= AGENTS * 3, hb
+        # every agent heartbeated in the run (the manager's record, not a rate:
+        # a loaded or sanitizer build is slower)
+        assert hb["ok"] > 0, hb
+        assert heard_since(m, t_act) == AGENTS
         assert hb["events_sent"] > 0
         assert hb["p50_ms"] > 0 and hb["p99_ms"] >= hb["p50_ms"]
         assert hb["server_rss_kb"] > 0 and hb["server_cpu_s"] > 0
@@ -46,12 +57,14 @@ def test_sim_agents_activate_heartbeat_and_are_online(tmp_path):
         wait_until(lambda: online(m) == AGENTS, timeout=10, what="all simulated agents online")
 
         # the same identities, a new mutual-TLS connection per heartbeat
-        out = sim(m, "--load", ids, "--duration", "2", "--warmup", "0.5",
+        t_rec = int(time.time() * 1000)
+        out = sim(m, "--load", ids, "--duration", "3", "--warmup", "0.5",
                   "--mode", "reconnect", "--interval", "1000")
         hb = out["heartbeat"]
         assert hb["agents"] == AGENTS
         assert hb["errors"] == 0 and hb["errors_in_warmup"] == 0, hb
-        assert hb["ok"] >= AGENTS, hb
+        assert hb["ok"] > 0, hb
+        assert heard_since(m, t_rec) == AGENTS
         # one handshake per heartbeat (those begun in the warm-up are not counted)
         assert hb["handshakes"] >= hb["ok"] - AGENTS
         # every agent makes at most one full handshake (its first); all later ones
