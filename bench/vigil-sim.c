@@ -106,6 +106,8 @@ struct sim {
 	int pids[SIM_MAX_PIDS], npids;
 	int no_keep;
 	int source_ips;
+	int64_t skip;       /* identities passed over when loading */
+	const char *policy; /* sent with activations: "policy:NAME" */
 	int64_t max_agents, n_stop;
 	double stop_after_s, ramp_s;
 	const char *stop_file;
@@ -309,6 +311,8 @@ build_activate(struct sim *s, struct agent *a)
 	snprintf(host, sizeof(host), "sim-%07u", a->idx);
 	o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "token", s->token, "csr", csr ? csr : "",
 	              "host", "hostname", host, "platform", "vigil-sim", "agent_version", "0.1.0");
+	if (s->policy != NULL)
+		json_object_set_new(o, "policy", json_string(s->policy));
 	char *body = json_dumps(o, JSON_COMPACT);
 	size_t bl = strlen(body);
 
@@ -837,6 +841,12 @@ ids_load(struct sim *s)
 			EVP_PKEY_free(k);
 			break;
 		}
+		if (s->skip > 0) {
+			s->skip--;
+			EVP_PKEY_free(k);
+			X509_free(c);
+			continue;
+		}
 		if (s->max_agents && (int64_t)s->na >= s->max_agents) {
 			EVP_PKEY_free(k);
 			X509_free(c);
@@ -1131,6 +1141,8 @@ usage(void)
 	        "  --path PATH          heartbeat path (/agent/v1/heartbeat)\n"
 	        "  --ramp S             first connections spread over S s (one interval)\n"
 	        "  --agents N           use only the first N identities loaded\n"
+	        "  --skip K             pass over the first K identities of --load\n"
+	        "  --policy P           activate with policy P (\"policy:NAME\")\n"
 	        "  --stop K --stop-after S --stop-file FILE\n"
 	        "                       K agents stop S s into the measured heartbeats;\n"
 	        "                       FILE gets their GUID and stop time (epoch ms)\n"
@@ -1191,6 +1203,8 @@ main(int argc, char **argv)
 	                                     {"ramp", 1, 0, 'R'},
 	                                     {"no-keep", 0, 0, 'K'},
 	                                     {"source-ips", 1, 0, 'Q'},
+	                                     {"skip", 1, 0, 'S'},
+	                                     {"policy", 1, 0, 'Y'},
 	                                     {"activate-timeout", 1, 0, 'T'},
 	                                     {0, 0, 0, 0}};
 	struct sim sim = {.host = "127.0.0.1",
@@ -1279,6 +1293,12 @@ main(int argc, char **argv)
 			break;
 		case 'R':
 			s->ramp_s = strtod(optarg, NULL);
+			break;
+		case 'S':
+			s->skip = atoll(optarg);
+			break;
+		case 'Y':
+			s->policy = optarg;
 			break;
 		case 'Q':
 			s->source_ips = atoi(optarg);
