@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "jsonbody.h"
+#include "jsonw.h"
 #include "util.h"
 
 
@@ -401,4 +402,41 @@ out:
 	if (ret < 0)
 		proto_heartbeat_clear(out);
 	return ret;
+}
+
+/* A key and its colon, with the comma before it: a constant piece. */
+#define HB_KEY(b, text) jsonw_raw(b, text, sizeof(text) - 1)
+
+int
+proto_heartbeat_answer(struct buf *b, const struct hb_answer *a)
+{
+	size_t start = b->len;
+	int ok;
+
+	ok = HB_KEY(b, "{\"status\":") == 0 && jsonw_str(b, a->status) == 0 &&
+	     HB_KEY(b, ",\"manager_clock_ms\":") == 0 && jsonw_i64(b, a->manager_clock_ms) == 0 &&
+	     HB_KEY(b, ",\"heartbeat_interval\":") == 0 &&
+	     jsonw_i64(b, a->heartbeat_interval) == 0 &&
+	     HB_KEY(b, ",\"config_fingerprint\":") == 0 &&
+	     jsonw_str(b, a->config_fingerprint) == 0 && HB_KEY(b, ",\"ack_seq\":") == 0 &&
+	     jsonw_i64(b, a->ack_seq) == 0 && HB_KEY(b, ",\"tasks\":[]") == 0;
+	if (ok && a->config_json != NULL)
+		ok = HB_KEY(b, ",\"config\":") == 0 &&
+		     jsonw_raw(b, a->config_json, strlen(a->config_json)) == 0;
+	/*
+	 * jansson refuses a string that is not UTF-8, and the object was built
+	 * without agent_port_check then: so it is here
+	 */
+	if (ok && a->port_check && jsonw_utf8_ok(a->port_error, strlen(a->port_error)) &&
+	    jsonw_utf8_ok(a->direction, strlen(a->direction)))
+		ok = HB_KEY(b, ",\"agent_port_check\":{\"port\":") == 0 &&
+		     jsonw_i64(b, a->port) == 0 && HB_KEY(b, ",\"last_ok_ms\":") == 0 &&
+		     jsonw_i64(b, a->last_ok_ms) == 0 && HB_KEY(b, ",\"error\":") == 0 &&
+		     jsonw_str(b, a->port_error) == 0 && HB_KEY(b, ",\"direction\":") == 0 &&
+		     jsonw_str(b, a->direction) == 0 && HB_KEY(b, "}") == 0;
+	if (ok)
+		ok = HB_KEY(b, "}\n") == 0;
+	if (!ok)
+		b->len = start;
+	return ok ? 0 : -1;
 }
