@@ -72,6 +72,9 @@ int proto_parse_reactivation(const char *body, size_t len, struct activation_req
 			     size_t errsize);
 int proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, char *err,
 			  size_t errsize);
+/* The same with jansson only, no fast path: the reference that fuzz_heartbeat compares with. */
+int proto_parse_heartbeat_tree(const char *body, size_t len, struct heartbeat_req *out, char *err,
+                               size_t errsize);
 void proto_host_facts_clear(struct host_facts *h);
 /* 1 when s (UTF-8) has no control characters or bidirectional overrides. */
 int proto_text_ok(const char *s);
