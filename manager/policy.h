@@ -90,7 +90,7 @@ struct policy {
 	int64_t eff_from[PS_COUNT]; /* the policy id that gave it, 0 for the base */
 	char fpr[PKI_FPR_LEN];	    /* configuration fingerprint of its computers */
 	int moved;		    /* policy.c: the last change moved fpr */
-	char *cfg_json;		    /* the configuration that fpr is of, as compact JSON text */
+	char *cfg_json;             /* the configuration that fpr is of, as compact JSON text */
 	int64_t created_ms, changed_ms;
 	struct policy *next;
 };
