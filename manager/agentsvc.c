@@ -750,8 +750,8 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 {
 	struct heartbeat_req hb;
 	struct computer *comp;
-	char err[512], fpr[PKI_FPR_LEN];
-	json_t *policy, *out;
+	char err[512], fpr[PKI_FPR_LEN], *cfg_owned = NULL;
+	struct hb_answer ans;
 	int64_t ack;
 	/* read together: the deadline (monotonic) and the shown time (wall) agree */
 	int64_t now = now_ms(), now_mono = mono_ms();
@@ -773,33 +773,41 @@ handle_heartbeat(struct mgr *m, struct conn *c, struct http_request *req,
 	wdreport_heartbeat(m, comp, req->body.data, req->body.len);
 	m->stats.heartbeats++;
 	ack = heartbeat_events(m, comp, &hb, now);
-	/* the fingerprint is cached per policy: the JSON is built only when it differs */
-	policy = NULL;
+	/*
+	 * The fingerprint and the configuration's text are cached per policy;
+	 * the answer is written as text, without a JSON tree (proto.h).
+	 */
+	memset(&ans, 0, sizeof(ans));
 	if (policy_config_fpr(m, comp, fpr) < 0 ||
-	    (strcmp(fpr, hb.config_fingerprint) != 0 && (policy = policy_effective(m, comp)) == NULL)) {
+	    (strcmp(fpr, hb.config_fingerprint) != 0 &&
+	     (ans.config_json = policy_config_text(m, comp, &cfg_owned)) == NULL)) {
 		proto_heartbeat_clear(&hb);
 		http_error(resp, 500, "internal", "cannot build the policy");
 		return;
 	}
-	out = json_pack("{s:s, s:I, s:I, s:s, s:I, s:[]}", "status", status_text(comp),
-			"manager_clock_ms", (json_int_t)now, "heartbeat_interval",
-			(json_int_t)policy_value(m, comp, PS_HEARTBEAT_INTERVAL), "config_fingerprint",
-			fpr, "ack_seq", (json_int_t)ack, "tasks");
-	if (out != NULL && policy != NULL)
-		json_object_set(out, "config", policy);
-	contact_heartbeat(m, comp, policy != NULL);
+	ans.status = status_text(comp);
+	ans.manager_clock_ms = now;
+	ans.heartbeat_interval = policy_value(m, comp, PS_HEARTBEAT_INTERVAL);
+	ans.config_fingerprint = fpr;
+	ans.ack_seq = ack;
+	contact_heartbeat(m, comp, ans.config_json != NULL);
 	/* diagnose (only: not on every heartbeat): what the manager last saw of the port, and a call */
-	if (out != NULL && hb.call_me)
-		json_object_set_new(out, "agent_port_check",
-				    json_pack("{s:i, s:I, s:s, s:s}", "port", comp->agent_port,
-					      "last_ok_ms", (json_int_t)comp->last_reach_ms, "error",
-					      comp->reach_error ? comp->reach_error : "", "direction",
-					      dir_name(policy_value(m, comp, PS_DIRECTION))));
+	if (hb.call_me) {
+		ans.port_check = 1;
+		ans.port = comp->agent_port;
+		ans.last_ok_ms = comp->last_reach_ms;
+		ans.port_error = comp->reach_error ? comp->reach_error : "";
+		ans.direction = dir_name(policy_value(m, comp, PS_DIRECTION));
+	}
+	resp->status = 200;
+	resp->content_type = "application/json";
+	buf_reset(&resp->body);
+	if (proto_heartbeat_answer(&resp->body, &ans) < 0)
+		http_error(resp, 500, "internal", "cannot encode the response");
 	if (hb.call_me)
 		contact_probe(m, comp);
-	json_decref(policy);
+	free(cfg_owned);
 	proto_heartbeat_clear(&hb);
-	reply_json(resp, 200, out);
 }
 
 /*

@@ -97,6 +97,11 @@ ca_ssl_ctx(struct ca *ca, int client_certs)
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/*
+	 * one read() for a record, not one for its header and one for the rest;
+	 * server.c asks SSL_has_pending() for what the read-ahead buffered
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if (SSL_CTX_use_certificate(ctx, ca->srv_cert) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, ca->srv_key) != 1 ||
 	    SSL_CTX_add_extra_chain_cert(ctx, X509_dup(ca->cert)) != 1)

@@ -31,6 +31,7 @@ policy_free(struct policy *p)
 		return;
 	free(p->name);
 	free(p->description);
+	free(p->cfg_json);
 	free(p);
 }
 
@@ -137,6 +138,9 @@ policies_resolve(struct mgr *m)
 		cfg = policy_config_json(p->name, p->id, p->eff);
 		if (cfg == NULL || policy_fingerprint(cfg, p->fpr) < 0)
 			ret = -1;
+		/* the heartbeat answer sends this text: no tree, no dump per heartbeat */
+		free(p->cfg_json);
+		p->cfg_json = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
 		json_decref(cfg);
 	}
 	return ret;
@@ -575,4 +579,19 @@ policy_config_fpr(const struct mgr *m, const struct computer *c, char out[PKI_FP
 	ret = cfg ? policy_fingerprint(cfg, out) : -1;
 	json_decref(cfg);
 	return ret;
+}
+
+const char *
+policy_config_text(const struct mgr *m, const struct computer *c, char **owned)
+{
+	const struct policy *p = c->pol;
+	json_t *cfg;
+
+	*owned = NULL;
+	if (p != NULL && c->ov == NULL && p->cfg_json != NULL)
+		return p->cfg_json;
+	cfg = policy_effective(m, c);
+	*owned = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+	json_decref(cfg);
+	return *owned;
 }

@@ -90,6 +90,7 @@ struct policy {
 	int64_t eff_from[PS_COUNT]; /* the policy id that gave it, 0 for the base */
 	char fpr[PKI_FPR_LEN];	    /* configuration fingerprint of its computers */
 	int moved;		    /* policy.c: the last change moved fpr */
+	char *cfg_json;             /* the configuration that fpr is of, as compact JSON text */
 	int64_t created_ms, changed_ms;
 	struct policy *next;
 };
@@ -152,6 +153,12 @@ const char *policy_value_source(const struct mgr *m, const struct computer *c, i
 json_t *policy_effective(const struct mgr *m, const struct computer *c);
 /* Its fingerprint (cached per policy for computers without overrides). */
 int policy_config_fpr(const struct mgr *m, const struct computer *c, char out[PKI_FPR_LEN]);
+/*
+ * policy_effective() as compact JSON text: the policy's cached text, or (a
+ * computer with overrides) text made for c and left in *owned to free.
+ * NULL if it cannot be made.
+ */
+const char *policy_config_text(const struct mgr *m, const struct computer *c, char **owned);
 /* SHA-256 of the canonical (sorted, compact) JSON of cfg, in hex. */
 int policy_fingerprint(json_t *cfg, char out[PKI_FPR_LEN]);
 

@@ -6,11 +6,13 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonbody.h"
+#include "jsonw.h"
 #include "util.h"
 
 
@@ -364,9 +366,175 @@ pr_events(json_t *events, struct heartbeat_req *out, char *err, size_t errsize)
 	return 0;
 }
 
+/*
+ * The heartbeat fast path: most heartbeats are one flat object of known
+ * fields with plain strings and whole numbers.  That shape is read here in
+ * one pass, without a tree; anything else (an escape, a nested value, null,
+ * an unknown or repeated key, a value that a check refuses) returns 0 and
+ * the jansson parse below decides, refusals and their sentences included.
+ * So the fast path accepts a subset of what jansson accepts, with the same
+ * result: fuzz_heartbeat compares the two on every input.
+ */
+enum { HF_STR, HF_INT, HF_BOOL };
+
+static const struct hb_field {
+	const char *key;
+	int kind;
+	size_t off, size; /* HF_STR: the char array; HF_INT: the int64_t */
+	int64_t min, max;
+} hb_fields[] = {
+    {"hostname", HF_STR, offsetof(struct heartbeat_req, host.hostname), MAX_HOSTNAME + 1, 0, 0},
+    {"description", HF_STR, offsetof(struct heartbeat_req, host.description), MAX_DESCRIPTION + 1,
+     0, 0},
+    {"platform", HF_STR, offsetof(struct heartbeat_req, host.platform), MAX_PLATFORM + 1, 0, 0},
+    {"agent_version", HF_STR, offsetof(struct heartbeat_req, host.agent_version), MAX_VERSION + 1,
+     0, 0},
+    {"machine_id", HF_STR, offsetof(struct heartbeat_req, host.machine_id), MAX_MACHINE_ID + 1, 0,
+     0},
+    {"machine_fingerprint", HF_STR, offsetof(struct heartbeat_req, host.machine_fingerprint),
+     FPR_HEX_LEN + 1, 0, 0},
+    {"config_fingerprint", HF_STR, offsetof(struct heartbeat_req, config_fingerprint),
+     PROTO_MAX_FPR + 1, 0, 0},
+    {"last_error", HF_STR, offsetof(struct heartbeat_req, last_error), PROTO_MAX_ERROR + 1, 0, 0},
+    {"clock_ms", HF_INT, offsetof(struct heartbeat_req, host.clock_ms), 0, 0,
+     INT64_C(253402300799000)},
+    {"agent_port", HF_INT, offsetof(struct heartbeat_req, host.agent_port), 0, 0, 65535},
+    {"uptime_s", HF_INT, offsetof(struct heartbeat_req, uptime_s), 0, 0, INT64_C(1) << 40},
+    {"events_dropped", HF_INT, offsetof(struct heartbeat_req, events_dropped), 0, 0, PROTO_MAX_SEQ},
+    {"call_me", HF_BOOL, offsetof(struct heartbeat_req, call_me), 0, 0, 0},
+};
+
+static const char *
+hf_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* A string without escapes or control characters: *s, *n; NULL if not that. */
+static const char *
+hf_plain_str(const char *p, const char *end, const char **s, size_t *n)
+{
+	const char *q;
+
+	if (p >= end || *p != '"')
+		return NULL;
+	for (q = ++p; q < end && *q != '"'; q++)
+		if (*q == '\\' || (unsigned char)*q < 0x20)
+			return NULL;
+	if (q >= end)
+		return NULL;
+	*s = p;
+	*n = (size_t)(q - p);
+	return q + 1;
+}
+
+static int
+pr_heartbeat_fast(const char *body, size_t len, struct heartbeat_req *out)
+{
+	const char *p = body, *end = body + len;
+	unsigned seen = 0;
+	size_t i;
+
+	out->host.agent_port = -1; /* not sent: unchanged */
+	p = hf_ws(p, end);
+	if (p >= end || *p++ != '{')
+		return 0;
+	p = hf_ws(p, end);
+	if (p < end && *p == '}') {
+		p++;
+		goto done;
+	}
+	for (;;) {
+		const struct hb_field *f = NULL;
+		const char *key, *val;
+		size_t klen, vlen;
+
+		p = hf_plain_str(p, end, &key, &klen);
+		if (p == NULL)
+			return 0;
+		for (i = 0; i < sizeof(hb_fields) / sizeof(hb_fields[0]); i++)
+			if (strlen(hb_fields[i].key) == klen &&
+			    memcmp(hb_fields[i].key, key, klen) == 0) {
+				f = &hb_fields[i];
+				break;
+			}
+		if (f == NULL || (seen & (1u << i)))
+			return 0; /* unknown (jansson checks it) or repeated */
+		seen |= 1u << i;
+		p = hf_ws(p, end);
+		if (p >= end || *p++ != ':')
+			return 0;
+		p = hf_ws(p, end);
+		if (f->kind == HF_STR) {
+			char *dst = (char *)out + f->off;
+
+			p = hf_plain_str(p, end, &val, &vlen);
+			if (p == NULL || vlen >= f->size || !jsonw_utf8_ok(val, vlen))
+				return 0;
+			memcpy(dst, val, vlen);
+			dst[vlen] = '\0';
+			if (!pr_printable(dst, 0))
+				return 0;
+		} else if (f->kind == HF_INT) {
+			int64_t v = 0;
+			const char *d = p;
+
+			/* digits without a sign or a leading zero, at most 18: no overflow */
+			while (p < end && *p >= '0' && *p <= '9' && p - d < 19)
+				v = v * 10 + (*p++ - '0');
+			if (p == d || p - d > 18 || (*d == '0' && p - d > 1) ||
+			    (p < end &&
+			     (*p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9'))) ||
+			    v < f->min || v > f->max)
+				return 0;
+			memcpy((char *)out + f->off, &v, sizeof(v));
+		} else {
+			int t;
+
+			if ((size_t)(end - p) >= 4 && memcmp(p, "true", 4) == 0) {
+				t = 1;
+				p += 4;
+			} else if ((size_t)(end - p) >= 5 && memcmp(p, "false", 5) == 0) {
+				t = 0;
+				p += 5;
+			} else
+				return 0;
+			memcpy((char *)out + f->off, &t, sizeof(t));
+		}
+		p = hf_ws(p, end);
+		if (p >= end)
+			return 0;
+		if (*p == '}') {
+			p++;
+			break;
+		}
+		if (*p++ != ',')
+			return 0;
+		p = hf_ws(p, end);
+	}
+done:
+	if (hf_ws(p, end) != end)
+		return 0;
+	if (out->host.machine_fingerprint[0] && !pr_hex64(out->host.machine_fingerprint))
+		return 0;
+	return 1;
+}
+
 int
 proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, char *err,
 		      size_t errsize)
+{
+	memset(out, 0, sizeof(*out));
+	if (pr_heartbeat_fast(body, len, out))
+		return 0;
+	return proto_parse_heartbeat_tree(body, len, out, err, errsize);
+}
+
+int
+proto_parse_heartbeat_tree(const char *body, size_t len, struct heartbeat_req *out, char *err,
+                           size_t errsize)
 {
 	json_t *root, *events;
 	int ret = -1;
@@ -401,4 +569,41 @@ out:
 	if (ret < 0)
 		proto_heartbeat_clear(out);
 	return ret;
+}
+
+/* A key and its colon, with the comma before it: a constant piece. */
+#define HB_KEY(b, text) jsonw_raw(b, text, sizeof(text) - 1)
+
+int
+proto_heartbeat_answer(struct buf *b, const struct hb_answer *a)
+{
+	size_t start = b->len;
+	int ok;
+
+	ok = HB_KEY(b, "{\"status\":") == 0 && jsonw_str(b, a->status) == 0 &&
+	     HB_KEY(b, ",\"manager_clock_ms\":") == 0 && jsonw_i64(b, a->manager_clock_ms) == 0 &&
+	     HB_KEY(b, ",\"heartbeat_interval\":") == 0 &&
+	     jsonw_i64(b, a->heartbeat_interval) == 0 &&
+	     HB_KEY(b, ",\"config_fingerprint\":") == 0 &&
+	     jsonw_str(b, a->config_fingerprint) == 0 && HB_KEY(b, ",\"ack_seq\":") == 0 &&
+	     jsonw_i64(b, a->ack_seq) == 0 && HB_KEY(b, ",\"tasks\":[]") == 0;
+	if (ok && a->config_json != NULL)
+		ok = HB_KEY(b, ",\"config\":") == 0 &&
+		     jsonw_raw(b, a->config_json, strlen(a->config_json)) == 0;
+	/*
+	 * jansson refuses a string that is not UTF-8, and the object was built
+	 * without agent_port_check then: so it is here
+	 */
+	if (ok && a->port_check && jsonw_utf8_ok(a->port_error, strlen(a->port_error)) &&
+	    jsonw_utf8_ok(a->direction, strlen(a->direction)))
+		ok = HB_KEY(b, ",\"agent_port_check\":{\"port\":") == 0 &&
+		     jsonw_i64(b, a->port) == 0 && HB_KEY(b, ",\"last_ok_ms\":") == 0 &&
+		     jsonw_i64(b, a->last_ok_ms) == 0 && HB_KEY(b, ",\"error\":") == 0 &&
+		     jsonw_str(b, a->port_error) == 0 && HB_KEY(b, ",\"direction\":") == 0 &&
+		     jsonw_str(b, a->direction) == 0 && HB_KEY(b, "}") == 0;
+	if (ok)
+		ok = HB_KEY(b, "}\n") == 0;
+	if (!ok)
+		b->len = start;
+	return ok ? 0 : -1;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "model.h"
 
 #define PROTO_MAX_TOKEN 128
@@ -71,10 +72,35 @@ int proto_parse_reactivation(const char *body, size_t len, struct activation_req
 			     size_t errsize);
 int proto_parse_heartbeat(const char *body, size_t len, struct heartbeat_req *out, char *err,
 			  size_t errsize);
+/* The same with jansson only, no fast path: the reference that fuzz_heartbeat compares with. */
+int proto_parse_heartbeat_tree(const char *body, size_t len, struct heartbeat_req *out, char *err,
+                               size_t errsize);
 void proto_host_facts_clear(struct host_facts *h);
 /* 1 when s (UTF-8) has no control characters or bidirectional overrides. */
 int proto_text_ok(const char *s);
 /* Frees what proto_parse_heartbeat() allocated (host facts and events). */
 void proto_heartbeat_clear(struct heartbeat_req *hb);
+
+/* What the manager answers to a heartbeat. */
+struct hb_answer {
+	const char *status;
+	int64_t manager_clock_ms;
+	int64_t heartbeat_interval;
+	const char *config_fingerprint;
+	int64_t ack_seq;
+	const char *config_json; /* compact JSON text of the configuration; NULL: not sent */
+	int port_check;          /* agent_port_check is sent (the agent asked: call_me) */
+	int port;
+	int64_t last_ok_ms;
+	const char *port_error;
+	const char *direction;
+};
+
+/*
+ * Appends the answer and a newline to b without a JSON tree: the bytes that
+ * json_dumps(JSON_COMPACT) writes for the object that jansson would build
+ * from the same values (test_proto compares them).  -1 if it cannot.
+ */
+int proto_heartbeat_answer(struct buf *b, const struct hb_answer *a);
 
 #endif

@@ -35,6 +35,8 @@ enum { C_HANDSHAKE, C_OPEN };
 #define READ_CHUNK 16384
 #define OUT_MAX (64u * 1024 * 1024)
 #define ACCEPT_BATCH 64
+/* storage kept between responses, per server (larger is freed after use) */
+#define SPARE_KEEP (64u * 1024)
 
 static void conn_cb(struct loop_io *io, uint32_t events);
 static void conn_read(struct conn *c);
@@ -162,19 +164,91 @@ http_error(struct http_response *resp, int status, const char *code, const char 
 	buf_puts(&resp->body, "\"}}\n");
 }
 
+/* Writes v in decimal at p; returns the end. */
+static char *
+put_uint(char *p, size_t v)
+{
+	char tmp[24], *q = tmp + sizeof(tmp);
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	memcpy(p, q, (size_t)(tmp + sizeof(tmp) - q));
+	return p + (tmp + sizeof(tmp) - q);
+}
+
+#define PUT(p, text) (memcpy(p, text, sizeof(text) - 1), (p) + sizeof(text) - 1)
+
+/*
+ * c->out holds no storage while nothing waits to be written: a kept-alive
+ * connection between heartbeats costs no buffer, and the next response takes
+ * the server's spare storage back (no malloc per response).
+ */
+static void
+out_take(struct conn *c)
+{
+	struct buf *spare = &c->srv->out_spare;
+
+	if (c->out.data != NULL || spare->data == NULL)
+		return;
+	c->out.data = spare->data;
+	c->out.cap = spare->cap;
+	c->out.len = 0;
+	spare->data = NULL;
+	spare->cap = 0;
+}
+
+static void
+out_give(struct conn *c)
+{
+	struct buf *spare = &c->srv->out_spare;
+
+	if (spare->data == NULL && c->out.cap <= SPARE_KEEP) {
+		spare->data = c->out.data;
+		spare->cap = c->out.cap;
+		c->out.data = NULL;
+		c->out.len = c->out.cap = 0;
+	} else
+		buf_clear(&c->out);
+	c->out_off = 0;
+}
+
+/* The status line and headers, then the body: memcpy and one integer, no printf. */
 static int
 conn_queue_response(struct conn *c, struct http_response *resp)
 {
 	struct buf *o = &c->out;
+	const char *reason = http_reason(resp->status);
+	const char *ctype = resp->content_type ? resp->content_type : "application/json";
+	size_t rlen = strlen(reason), clen = strlen(ctype), hlen = strlen(resp->headers);
+	char *p;
 
-	if (buf_printf(o,
-		       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		       "Cache-Control: no-store\r\n%s%s\r\n",
-		       resp->status, http_reason(resp->status),
-		       resp->content_type ? resp->content_type : "application/json", resp->body.len,
-		       resp->close ? "Connection: close\r\n" : "", resp->headers) < 0 ||
-	    buf_append(o, resp->body.data, resp->body.len) < 0)
+	out_take(c);
+	/* the constant pieces, two numbers of at most 20 digits, the variable lines */
+	if (buf_reserve(o, 160 + rlen + clen + hlen + resp->body.len) < 0)
 		return -1;
+	p = o->data + o->len;
+	p = PUT(p, "HTTP/1.1 ");
+	p = put_uint(p, resp->status > 0 ? (size_t)resp->status : 0);
+	*p++ = ' ';
+	memcpy(p, reason, rlen);
+	p += rlen;
+	p = PUT(p, "\r\nContent-Type: ");
+	memcpy(p, ctype, clen);
+	p += clen;
+	p = PUT(p, "\r\nContent-Length: ");
+	p = put_uint(p, resp->body.len);
+	p = PUT(p, "\r\nCache-Control: no-store\r\n");
+	if (resp->close)
+		p = PUT(p, "Connection: close\r\n");
+	memcpy(p, resp->headers, hlen);
+	p += hlen;
+	p = PUT(p, "\r\n");
+	if (resp->body.len > 0)
+		memcpy(p, resp->body.data, resp->body.len);
+	p += resp->body.len;
+	o->len = (size_t)(p - o->data);
 	if (resp->close)
 		c->close_after_write = 1;
 	return 0;
@@ -199,13 +273,16 @@ conn_respond_error(struct conn *c, int status, const char *msg)
 static void
 conn_dispatch(struct conn *c)
 {
+	struct server *srv = c->srv;
 	struct http_response resp;
 
 	memset(&resp, 0, sizeof(resp));
-	buf_init(&resp.body, OUT_MAX / 2);
+	/* the body's storage is the server's, kept from one request to the next */
+	resp.body = srv->body;
+	buf_reset(&resp.body);
 	resp.status = 200;
 	resp.content_type = "application/json";
-	c->srv->handler(c->srv->m, c, &c->req, &resp);
+	srv->handler(srv->m, c, &c->req, &resp);
 	if (!c->req.keep_alive)
 		resp.close = 1;
 	if (conn_queue_response(c, &resp) < 0) {
@@ -214,7 +291,9 @@ conn_dispatch(struct conn *c)
 		resp.close = 1;
 		conn_queue_response(c, &resp);
 	}
-	buf_clear(&resp.body);
+	srv->body = resp.body;
+	if (srv->body.cap > SPARE_KEEP)
+		buf_clear(&srv->body); /* a large answer (an API listing) does not stay */
 }
 
 /* Sets the epoll interest from what the connection waits for. */
@@ -398,8 +477,7 @@ conn_write(struct conn *c)
 			return;
 		}
 	}
-	buf_reset(&c->out);
-	c->out_off = 0;
+	out_give(c);
 	if (c->close_after_write) {
 		conn_free(c);
 		return;
@@ -407,8 +485,11 @@ conn_write(struct conn *c)
 	if (c->req.url.len == 0 && c->req.hdr.len == 0)
 		list_move(c, conn_idle_list(c));
 	conn_want(c, 0);
-	/* data may already sit decrypted in the TLS buffer: epoll will not tell */
-	if (SSL_pending(c->ssl) > 0)
+	/*
+	 * data may already sit in the TLS buffer, decrypted or (read-ahead) a
+	 * whole record not yet processed: epoll will not tell
+	 */
+	if (SSL_has_pending(c->ssl))
 		conn_read(c);
 }
 
@@ -562,6 +643,8 @@ server_open(struct server *srv, struct mgr *m, const char *name, const char *add
 	srv->name = name;
 	srv->ctx = ctx;
 	srv->handler = handler;
+	buf_init(&srv->body, OUT_MAX / 2);
+	buf_init(&srv->out_spare, OUT_MAX);
 	if (loop_add(&m->loop, &srv->io, EPOLLIN) < 0) {
 		*errstr_r = strerror(errno);
 		close(fd);
@@ -591,6 +674,8 @@ server_close(struct server *srv)
 			conn_free(lists[i]->head);
 	loop_del(&srv->m->loop, &srv->io);
 	close(srv->io.fd);
+	buf_clear(&srv->body);
+	buf_clear(&srv->out_spare);
 	srv->m = NULL;
 }
 

@@ -58,6 +58,8 @@ struct server {
 	int anon_idle;
 	EVP_PKEY *issuer;
 	size_t nconns;
+	/* storage reused by every response (server.c): the body, and c->out's */
+	struct buf body, out_spare;
 };
 
 struct conn {

@@ -216,6 +216,98 @@ test_heartbeat_events(void **state)
 	expect_hb_error(body, "more than 1000 entries");
 }
 
+/* The fast path and the jansson parse: the same verdict, sentence and fields. */
+static void
+expect_same_parse(const char *body, int want)
+{
+	struct heartbeat_req a, b;
+	char ea[512], eb[512];
+	int ra = proto_parse_heartbeat(body, strlen(body), &a, ea, sizeof(ea));
+	int rb = proto_parse_heartbeat_tree(body, strlen(body), &b, eb, sizeof(eb));
+
+	if (ra != want || rb != want)
+		fail_msg("%s: %d and %d, wanted %d (%s / %s)", body, ra, rb, want, ra ? ea : "",
+		         rb ? eb : "");
+	if (ra < 0) {
+		assert_string_equal(ea, eb);
+		return;
+	}
+	assert_string_equal(a.host.hostname, b.host.hostname);
+	assert_string_equal(a.host.description, b.host.description);
+	assert_string_equal(a.host.platform, b.host.platform);
+	assert_string_equal(a.host.agent_version, b.host.agent_version);
+	assert_string_equal(a.host.machine_id, b.host.machine_id);
+	assert_string_equal(a.host.machine_fingerprint, b.host.machine_fingerprint);
+	assert_string_equal(a.config_fingerprint, b.config_fingerprint);
+	assert_string_equal(a.last_error, b.last_error);
+	assert_int_equal(a.host.clock_ms, b.host.clock_ms);
+	assert_int_equal(a.host.agent_port, b.host.agent_port);
+	assert_int_equal(a.uptime_s, b.uptime_s);
+	assert_int_equal(a.events_dropped, b.events_dropped);
+	assert_int_equal(a.call_me, b.call_me);
+	assert_int_equal(a.events_count, b.events_count);
+	assert_true((a.host.interfaces_json == NULL) == (b.host.interfaces_json == NULL));
+	proto_heartbeat_clear(&a);
+	proto_heartbeat_clear(&b);
+}
+
+static void
+test_heartbeat_fast_path(void **state)
+{
+	static const char *ok[] = {
+	    "{}",
+	    " { } ",
+	    "{\"hostname\":\"sim-0000001\",\"platform\":\"vigil-sim\",\"agent_version\":\"0.1.0\","
+	    "\"clock_ms\":1795349166816,\"uptime_s\":12345}",
+	    "{\n\t\"hostname\" : \"caf\xc3\xa9\" ,\r\n\"agent_port\":0,\"call_me\":true}",
+	    "{\"agent_port\":65535,\"call_me\":false,\"events_dropped\":4611686018427387904}",
+	    "{\"machine_fingerprint\":"
+	    "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"}",
+	    "{\"clock_ms\":253402300799000,\"uptime_s\":1099511627776,\"last_error\":\"timeout\"}",
+	    /* not on the fast path, still the same result */
+	    "{\"hostname\":\"a\\\"b\",\"future\":[1,{\"x\":null}]}",
+	    "{\"agent_port\":null,\"hostname\":null}",
+	    "{\"call_me\":\"yes\"}",
+	    "{\"clock_ms\":-0}",
+	    "{\"watchdog\":{\"restarts\":1}}",
+	    "{\"interfaces\":[]}",
+	};
+	static const char *bad[] = {
+	    "",
+	    "{",
+	    "[]",
+	    "{\"hostname\":\"a\",\"hostname\":\"b\"}",
+	    "{\"clock_ms\":01}",
+	    "{\"uptime_s\":1.5}",
+	    "{\"uptime_s\":1e3}",
+	    "{\"uptime_s\":-1}",
+	    "{\"agent_port\":65536}",
+	    "{\"clock_ms\":253402300799001}",
+	    "{\"events_dropped\":4611686018427387905}",
+	    "{\"uptime_s\":1234567890123456789012}",
+	    "{\"hostname\":\"a\tb\"}",
+	    "{\"hostname\":\"a\x01\"}",
+	    "{\"hostname\":\"\xff\"}",
+	    "{\"hostname\":\"\xe2\x80\xae\"}",
+	    "{\"hostname\":1}",
+	    "{\"agent_version\":"
+	    "\"12345678901234567890123456789012345678901234567890123456789012345\"}",
+	    "{\"machine_fingerprint\":\"abc\"}",
+	    "{\"machine_fingerprint\":"
+	    "\"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\"}",
+	    "{\"call_me\":true,}",
+	    "{\"hostname\":\"a\"} x",
+	    "{\"hostname\" \"a\"}",
+	    "{\"uptime_s\":true}",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		expect_same_parse(ok[i], 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_same_parse(bad[i], -1);
+}
+
 int
 main(void)
 {
@@ -226,6 +318,7 @@ main(void)
 	    cmocka_unit_test(test_too_many_interfaces_and_addresses),
 	    cmocka_unit_test(test_heartbeat),
 	    cmocka_unit_test(test_heartbeat_events),
+	    cmocka_unit_test(test_heartbeat_fast_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
