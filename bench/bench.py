@@ -464,12 +464,13 @@ def fleet(work, n, n_alive, extra):
             m.api("/api/policies", method="POST", body={"name": "slow", "settings": {
                 "heartbeat_interval": 600, "missed_heartbeats_allowed": 2}})
             t0 = time.monotonic()
-            for ids, k, pol in ((ids_alive, n_alive, None), (ids_slow, n - n_alive, "policy:slow")):
+            for ids, k, pol in ((ids_alive, n_alive, None), (ids_slow, n - n_alive, "slow")):
                 if k <= 0:
                     open(ids, "w").close()
                     continue
                 act = sim(m.agent_port, m.ca, "--token", m.token, "--activate", k, "--save", ids,
                           "--concurrency", 64, "--activate-timeout", 7200,
+                          "--name-prefix", "slow" if pol else "sim",
                           *(["--policy", pol] if pol else []), pids=[m.proc.pid],
                           timeout=7500)["activation"]
                 if act["activated"] != k:
@@ -598,7 +599,8 @@ def main():
                          "within 1000 ms", r["max_ms"] is not None and r["max_ms"] <= 1000
                          and r["missing"] == 0 and r["false_offline"] == 0))
             rows.append(("6 reconnect storm, %d agents" % st["agents"],
-                         "%.1f s to all online" % st["recovery_s"], "", "",
+                         ("%.1f s to all online" % st["recovery_s"]) if st["down_at_end"] == 0
+                         else "%d never back" % st["down_at_end"], "", "",
                          "restart took %.1f s; %d offline alerts, %d offline events; %d still down; "
                          "%d heard from after the restart; %d of %d handshakes resumed" % (
                              st["restart_s"], st["offline_alerts_raised"], st["offline_events"],

@@ -107,7 +107,8 @@ struct sim {
 	int no_keep;
 	int source_ips;
 	int64_t skip;       /* identities passed over when loading */
-	const char *policy; /* sent with activations: "policy:NAME" */
+	const char *policy;      /* sent with activations: a name or ID */
+	const char *name_prefix; /* host names are PREFIX-0000000... */
 	int64_t max_agents, n_stop;
 	double stop_after_s, ramp_s;
 	const char *stop_file;
@@ -308,7 +309,7 @@ build_activate(struct sim *s, struct agent *a)
 	json_t *o;
 	char host[64];
 
-	snprintf(host, sizeof(host), "sim-%07u", a->idx);
+	snprintf(host, sizeof(host), "%.40s-%07u", s->name_prefix, a->idx);
 	o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "token", s->token, "csr", csr ? csr : "",
 	              "host", "hostname", host, "platform", "vigil-sim", "agent_version", "0.1.0");
 	if (s->policy != NULL)
@@ -668,7 +669,10 @@ agent_io(struct sim *s, struct agent *a, uint32_t events)
 			int64_t now = mono_us();
 
 			s->server_closes++;
-			conn_close(s, a, 0);
+			/* the manager said close_notify: answering it keeps the
+			 * session resumable (an unclean SSL_free marks it bad),
+			 * as libcurl does when it drops a dead connection */
+			conn_close(s, a, 1);
 			/* a manager restart: the agent is cut off until it is
 			 * back.  Like vigil-agent (libcurl finds the kept-alive
 			 * connection dead when it next uses it), it reconnects at
@@ -1142,7 +1146,8 @@ usage(void)
 	        "  --ramp S             first connections spread over S s (one interval)\n"
 	        "  --agents N           use only the first N identities loaded\n"
 	        "  --skip K             pass over the first K identities of --load\n"
-	        "  --policy P           activate with policy P (\"policy:NAME\")\n"
+	        "  --policy P           activate with policy P (a name or ID)\n"
+	        "  --name-prefix P      host names P-0000000, P-0000001... (sim)\n"
 	        "  --stop K --stop-after S --stop-file FILE\n"
 	        "                       K agents stop S s into the measured heartbeats;\n"
 	        "                       FILE gets their GUID and stop time (epoch ms)\n"
@@ -1205,9 +1210,11 @@ main(int argc, char **argv)
 	                                     {"source-ips", 1, 0, 'Q'},
 	                                     {"skip", 1, 0, 'S'},
 	                                     {"policy", 1, 0, 'Y'},
+	                                     {"name-prefix", 1, 0, 'N'},
 	                                     {"activate-timeout", 1, 0, 'T'},
 	                                     {0, 0, 0, 0}};
 	struct sim sim = {.host = "127.0.0.1",
+	                  .name_prefix = "sim",
 	                  .path = "/agent/v1/heartbeat",
 	                  .concurrency = 64,
 	                  .jitter = 0.1,
@@ -1299,6 +1306,9 @@ main(int argc, char **argv)
 			break;
 		case 'Y':
 			s->policy = optarg;
+			break;
+		case 'N':
+			s->name_prefix = optarg;
 			break;
 		case 'Q':
 			s->source_ips = atoi(optarg);
