@@ -119,19 +119,15 @@ activation_refuse(struct mgr *m, struct conn *c, struct http_response *resp, int
 static struct computer *
 activation_find_same(struct mgr *m, const struct host_facts *h, int state)
 {
-	size_t i;
+	struct computer *c, *best = NULL;
 
-	/*
-	 * Activations are rare next to heartbeats: a scan is fine here; an
-	 * index by machine id comes with clone detection.
-	 */
-	for (i = m->reg.n; i > 0; i--) {
-		struct computer *c = m->reg.byid[i - 1];
-		if ((state < 0 || (int)c->state == state) && strcmp(c->hostname, h->hostname) == 0 &&
-		    strcmp(c->machine_id, h->machine_id) == 0)
-			return c;
-	}
-	return NULL;
+	/* the newest computer of that name and machine (the name index) */
+	for (c = registry_name_first(&m->reg, h->hostname); c;
+	     c = registry_name_next(c, h->hostname))
+		if ((state < 0 || (int)c->state == state) &&
+		    strcmp(c->machine_id, h->machine_id) == 0 && (best == NULL || c->id > best->id))
+			best = c;
+	return best;
 }
 
 static struct computer *
@@ -219,7 +215,7 @@ activation_check_license(struct mgr *m, struct conn *conn, struct http_response 
 		make_guid(c->guid);
 		c->state = COMPUTER_ACTIVATION_FAILED;
 		c->created_ms = c->last_contact_ms = now;
-		if (computer_set_str(&c->hostname, ar->host.hostname) < 0 ||
+		if (registry_set_hostname(&m->reg, c, ar->host.hostname) < 0 ||
 		    computer_set_str(&c->description, ar->host.description) < 0 ||
 		    computer_set_str(&c->platform, ar->host.platform) < 0 ||
 		    computer_set_str(&c->agent_version, ar->host.agent_version) < 0 ||
@@ -304,7 +300,7 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 		goto fail;
 	if (reuse == NULL)
 		make_guid(comp->guid);
-	if (computer_set_str(&comp->hostname, h->hostname) < 0 ||
+	if (registry_set_hostname(&m->reg, comp, h->hostname) < 0 ||
 	    computer_set_str(&comp->description, h->description) < 0 ||
 	    computer_set_str(&comp->platform, h->platform) < 0 ||
 	    computer_set_str(&comp->agent_version, h->agent_version) < 0 ||

@@ -120,10 +120,24 @@ alerts_adopt(struct mgr *m, struct alert *al)
 	alert_count(m, al, 1);
 }
 
+/*
+ * Most computers have no open alert: their counts say so without a walk of
+ * the open list (a heartbeat clears several types; with thousands of
+ * computers offline a walk per clear made every heartbeat cost O(alerts)).
+ */
+static int
+alert_none_for(const struct computer *c)
+{
+	return c != NULL && c->open_critical == 0 && c->open_warning == 0;
+}
+
 struct alert *
 alert_find_open(struct mgr *m, const struct alert_type *t, int64_t computer_id)
 {
 	struct alert *al;
+
+	if (computer_id != 0 && alert_none_for(registry_by_id(&m->reg, computer_id)))
+		return NULL;
 
 	for (al = m->alerts.open; al; al = al->next)
 		if (al->type == t && al->computer_id == computer_id)
@@ -183,6 +197,8 @@ alert_clear(struct mgr *m, const struct alert_type *t, struct computer *c)
 	int64_t cid = c ? c->id : 0;
 	struct alert **pp, *al;
 
+	if (alert_none_for(c))
+		return;
 	for (pp = &m->alerts.open; (al = *pp) != NULL; pp = &al->next) {
 		if (al->type != t || al->computer_id != cid)
 			continue;
@@ -197,6 +213,8 @@ alerts_clear_computer(struct mgr *m, struct computer *c, const char *why)
 {
 	struct alert **pp = &m->alerts.open, *al;
 
+	if (alert_none_for(c))
+		return;
 	while ((al = *pp) != NULL) {
 		if (al->computer_id != c->id) {
 			pp = &al->next;

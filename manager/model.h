@@ -68,8 +68,9 @@ struct computer {
 	unsigned dirty_row : 1;	    /* other columns changed */
 	struct computer *next_dirty;   /* row list */
 	struct computer *next_contact; /* contact list */
-	/* registry.c: hash chain */
-	struct computer *hnext;
+	/* registry.c: hash chains by GUID and by host name */
+	struct computer *hnext, *nnext;
+	unsigned in_registry : 1;
 	/* alerts.c: open alerts of this computer */
 	int open_critical, open_warning;
 	/* contact.c: the manager's calls to the agent port */

@@ -1,7 +1,8 @@
 /*
- * registry: see registry.h.  The hash is chained and doubles when the load
- * reaches 1; computers are never removed in this version (deleted computers
- * come with a later issue), so removal is not implemented.
+ * registry: see registry.h.  Two chained hashes of the same size, by GUID
+ * and by host name (activation looks computers up by name, and a scan of a
+ * million names per activation would cap activations far below 1 000/s);
+ * both double when the load reaches 1.
  */
 #include "registry.h"
 
@@ -60,6 +61,7 @@ registry_clear(struct registry *r)
 		computer_free(r->byid[i]);
 	free(r->byid);
 	free(r->hash);
+	free(r->nhash);
 	registry_init(r);
 }
 
@@ -99,21 +101,51 @@ registry_new_computer(struct registry *r)
 static int
 reg_rehash(struct registry *r, size_t hsize)
 {
-	struct computer **h = calloc(hsize, sizeof(*h));
+	struct computer **h = calloc(hsize, sizeof(*h)), **nh = calloc(hsize, sizeof(*nh));
 	size_t i;
 
-	if (h == NULL)
+	if (h == NULL || nh == NULL) {
+		free(h);
+		free(nh);
 		return -1;
+	}
 	for (i = 0; i < r->n; i++) {
 		struct computer *c = r->byid[i];
 		size_t b = reg_hash(c->guid) & (hsize - 1);
 		c->hnext = h[b];
 		h[b] = c;
+		b = reg_hash(c->hostname) & (hsize - 1);
+		c->nnext = nh[b];
+		nh[b] = c;
 	}
 	free(r->hash);
+	free(r->nhash);
 	r->hash = h;
+	r->nhash = nh;
 	r->hsize = hsize;
 	return 0;
+}
+
+static void
+reg_name_link(struct registry *r, struct computer *c)
+{
+	size_t b = reg_hash(c->hostname) & (r->hsize - 1);
+
+	c->nnext = r->nhash[b];
+	r->nhash[b] = c;
+}
+
+static void
+reg_name_unlink(struct registry *r, struct computer *c)
+{
+	struct computer **pp;
+
+	for (pp = &r->nhash[reg_hash(c->hostname) & (r->hsize - 1)]; *pp; pp = &(*pp)->nnext)
+		if (*pp == c) {
+			*pp = c->nnext;
+			c->nnext = NULL;
+			return;
+		}
 }
 
 int
@@ -137,6 +169,8 @@ registry_add(struct registry *r, struct computer *c)
 	b = reg_hash(c->guid) & (r->hsize - 1);
 	c->hnext = r->hash[b];
 	r->hash[b] = c;
+	reg_name_link(r, c);
+	c->in_registry = 1;
 	if (c->id >= r->next_id)
 		r->next_id = c->id + 1;
 	return 0;
@@ -156,6 +190,9 @@ registry_remove(struct registry *r, struct computer *c)
 			c->hnext = NULL;
 			break;
 		}
+	if (c->in_registry)
+		reg_name_unlink(r, c);
+	c->in_registry = 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (r->byid[mid]->id < c->id)
@@ -198,12 +235,50 @@ registry_by_id(const struct registry *r, int64_t id)
 }
 
 struct computer *
+registry_name_next(const struct computer *c, const char *name)
+{
+	for (c = c->nnext; c; c = c->nnext)
+		if (strcmp(c->hostname, name) == 0)
+			return (struct computer *)c;
+	return NULL;
+}
+
+struct computer *
+registry_name_first(const struct registry *r, const char *name)
+{
+	struct computer *c;
+
+	if (r->hsize == 0)
+		return NULL;
+	c = r->nhash[reg_hash(name) & (r->hsize - 1)];
+	if (c == NULL || strcmp(c->hostname, name) == 0)
+		return c;
+	return registry_name_next(c, name);
+}
+
+struct computer *
 registry_by_name(const struct registry *r, const char *name)
 {
-	size_t i;
+	struct computer *c, *best = NULL;
 
-	for (i = 0; i < r->n; i++)
-		if (strcmp(r->byid[i]->hostname, name) == 0)
-			return r->byid[i];
-	return NULL;
+	for (c = registry_name_first(r, name); c; c = registry_name_next(c, name))
+		if (best == NULL || c->id < best->id)
+			best = c;
+	return best;
+}
+
+int
+registry_set_hostname(struct registry *r, struct computer *c, const char *name)
+{
+	char *p = strdup(name ? name : "");
+
+	if (p == NULL)
+		return -1;
+	if (c->in_registry)
+		reg_name_unlink(r, c);
+	free(c->hostname);
+	c->hostname = p;
+	if (c->in_registry)
+		reg_name_link(r, c);
+	return 0;
 }

@@ -13,8 +13,9 @@
 struct registry {
 	struct computer **byid; /* ascending id */
 	size_t n, cap;
-	struct computer **hash;
-	size_t hsize; /* power of two */
+	struct computer **hash;  /* by GUID */
+	struct computer **nhash; /* by host name, same size */
+	size_t hsize;		 /* power of two */
 	int64_t next_id;
 };
 
@@ -28,8 +29,16 @@ int registry_add(struct registry *r, struct computer *c);
 void registry_remove(struct registry *r, struct computer *c);
 struct computer *registry_by_guid(const struct registry *r, const char *guid);
 struct computer *registry_by_id(const struct registry *r, int64_t id);
-/* First computer whose hostname equals name, or NULL. */
+/* The computer with the lowest ID whose hostname equals name, or NULL. */
 struct computer *registry_by_name(const struct registry *r, const char *name);
+/*
+ * Every computer named name, in no particular order:
+ *   for (c = registry_name_first(r, n); c; c = registry_name_next(c, n))
+ */
+struct computer *registry_name_first(const struct registry *r, const char *name);
+struct computer *registry_name_next(const struct computer *c, const char *name);
+/* Renames c, in the registry or not, keeping the name index right. */
+int registry_set_hostname(struct registry *r, struct computer *c, const char *name);
 void computer_free(struct computer *c);
 /* Replaces *field with a copy of s; -1 on allocation failure. */
 int computer_set_str(char **field, const char *s);
