@@ -276,8 +276,8 @@ activation_rate_wait(struct mgr *m)
  */
 static void
 activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
-		 const struct host_facts *h, X509_REQ *csr, struct computer *reuse,
-		 struct policy *pol, const char *created_why)
+                 const struct host_facts *h, struct pki_csr *csr, struct computer *reuse,
+                 struct policy *pol, const char *created_why)
 {
 	struct computer *comp;
 	struct policy *prev_pol = NULL;
@@ -407,7 +407,7 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 {
 	struct activation_req ar;
 	struct computer *reuse = NULL;
-	X509_REQ *csr = NULL;
+	struct pki_csr *csr = NULL;
 	struct policy *pol = NULL;
 	const char *errstr = NULL;
 	char err[512], why[128];
@@ -453,7 +453,7 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	snprintf(why, sizeof(why), "created by activation from %s", c->peer_ip);
 	activation_issue(m, c, resp, &ar.host, csr, reuse, pol, why);
 out:
-	X509_REQ_free(csr);
+	pki_csr_free(csr);
 	proto_host_facts_clear(&ar.host);
 	OPENSSL_cleanse(ar.token, sizeof(ar.token));
 }
@@ -621,7 +621,7 @@ handle_reactivate(struct mgr *m, struct conn *c, struct http_request *req,
 {
 	struct activation_req ar;
 	struct computer *orig;
-	X509_REQ *csr = NULL;
+	struct pki_csr *csr = NULL;
 	const char *errstr = NULL;
 	char err[512], why[512];
 	int unknown = 0;
@@ -693,7 +693,7 @@ handle_reactivate(struct mgr *m, struct conn *c, struct http_request *req,
 	}
 	activation_issue(m, c, resp, &ar.host, csr, NULL, orig ? orig->pol : NULL, why);
 out:
-	X509_REQ_free(csr);
+	pki_csr_free(csr);
 	proto_host_facts_clear(&ar.host);
 }
 

@@ -213,6 +213,11 @@ ca_open(struct ca *ca, const char *dir, const char *tls_names, int *created_r,
 		*errstr_r = "cannot encode the CA certificate";
 		return -1;
 	}
+	ca->issuer = pki_issuer_new(ca->cert, ca->key);
+	if (ca->issuer == NULL) {
+		*errstr_r = "cannot set up issuing agent certificates";
+		return -1;
+	}
 	ca->agent_ctx = ca_ssl_ctx(ca, 1);
 	ca->api_ctx = ca_ssl_ctx(ca, 0);
 	ca->cli_cert = pki_cert_issue(ca->cert, ca->key, ca->srv_key, "vigil-manager", SRV_VALID_S,
@@ -232,6 +237,7 @@ ca_close(struct ca *ca)
 	SSL_CTX_free(ca->api_ctx);
 	SSL_CTX_free(ca->out_ctx);
 	X509_free(ca->cli_cert);
+	pki_issuer_free(ca->issuer);
 	EVP_PKEY_free(ca->key);
 	EVP_PKEY_free(ca->srv_key);
 	X509_free(ca->cert);
@@ -241,16 +247,15 @@ ca_close(struct ca *ca)
 }
 
 char *
-ca_issue_agent(struct ca *ca, X509_REQ *csr, const char *guid, int64_t valid_s,
-	       char serial_r[41], int64_t *not_after_ms_r)
+ca_issue_agent(struct ca *ca, const struct pki_csr *csr, const char *guid, int64_t valid_s,
+               char serial_r[41], int64_t *not_after_ms_r)
 {
 	char san[96];
 	X509 *cert;
 	char *pem;
 
-	snprintf(san, sizeof(san), "URI:urn:vigil:computer:%s", guid);
-	cert = pki_cert_issue(ca->cert, ca->key, X509_REQ_get0_pubkey(csr), guid, valid_s,
-			      PKI_CLIENT, san, serial_r);
+	snprintf(san, sizeof(san), "urn:vigil:computer:%s", guid);
+	cert = pki_issue_client(ca->issuer, csr, guid, valid_s, san, serial_r);
 	if (cert == NULL)
 		return NULL;
 	*not_after_ms_r = pki_cert_not_after(cert) * 1000;

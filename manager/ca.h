@@ -29,6 +29,7 @@ struct ca {
 	 */
 	X509 *cli_cert;
 	SSL_CTX *out_ctx;
+	struct pki_issuer *issuer; /* agent certificates */
 };
 
 /*
@@ -40,7 +41,7 @@ int ca_open(struct ca *ca, const char *state_dir, const char *tls_names, int *cr
 	    const char **errstr_r);
 void ca_close(struct ca *ca);
 /* Issues a client certificate for guid from a verified CSR; PEM, caller frees. */
-char *ca_issue_agent(struct ca *ca, X509_REQ *csr, const char *guid, int64_t valid_s,
-		     char serial_r[41], int64_t *not_after_ms_r);
+char *ca_issue_agent(struct ca *ca, const struct pki_csr *csr, const char *guid, int64_t valid_s,
+                     char serial_r[41], int64_t *not_after_ms_r);
 
 #endif
