@@ -256,6 +256,8 @@ mgr_run(struct mgr *m)
 			log_error("event loop: %s", strerror(errno));
 			break;
 		}
+		/* the activations of this iteration: one commit, then their answers */
+		agentsvc_commit(m);
 		if (reload_requested) {
 			reload_requested = 0;
 			if (mgr_load_secrets(m) == 0)
