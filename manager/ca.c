@@ -73,9 +73,32 @@ ca_sans(const char *names, char *out, size_t outsize)
 	buf_clear(&b);
 }
 
+/*
+ * TLS 1.3 session tickets only where they can be used: a client that
+ * resumes (it offers a PSK) or presents a certificate (ca_verify_accept).
+ * The others are activations and CA fetches by agents that do not have
+ * their identity yet: their next connection presents a certificate the
+ * session would not carry.  Two tickets cost ~7 % of an activation.
+ */
+static int
+ca_client_hello(SSL *ssl, int *alert, void *arg)
+{
+	const unsigned char *ext;
+	size_t len;
+
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &ext, &len) != 1)
+		SSL_set_num_tickets(ssl, 0);
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 static int
 ca_verify_accept(int ok, X509_STORE_CTX *ctx)
 {
+	SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+
+	/* a client certificate: tickets as usual (ca_client_hello) */
+	if (ssl != NULL)
+		SSL_set_num_tickets(ssl, SSL_CTX_get_num_tickets(SSL_get_SSL_CTX(ssl)));
 	/*
 	 * Accept the handshake whatever the client certificate: server.c reads
 	 * the verification result afterwards and refuses with an HTTP status, a
@@ -109,6 +132,7 @@ ca_ssl_ctx(struct ca *ca, int client_certs)
 		sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca->cert)));
 		SSL_CTX_set_client_CA_list(ctx, names);
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, ca_verify_accept);
+		SSL_CTX_set_client_hello_cb(ctx, ca_client_hello, NULL);
 		/* agent certificates must carry clientAuth */
 		SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
 	}
