@@ -313,6 +313,7 @@ activation_store_failed(struct http_response *resp)
 void
 agentsvc_commit(struct mgr *m)
 {
+	struct act_pending *batch[ACT_BATCH_MAX];
 	struct http_response resp;
 	size_t i, n = m->act_nbatch;
 	int ok;
@@ -321,14 +322,20 @@ agentsvc_commit(struct mgr *m)
 		return;
 	/* everything pending, the batch's rows first: one transaction */
 	ok = store_flush(&m->store, 0) == 0;
+	/*
+	 * A copy: answering writes, and a request the client sent behind
+	 * (pipelined) may be dispatched from there and start the next batch.
+	 */
+	memcpy(batch, m->act_batch, n * sizeof(batch[0]));
 	m->act_nbatch = 0;
 	m->act_commits++;
 	for (i = 0; i < n; i++) {
-		struct act_pending *p = m->act_batch[i];
+		struct act_pending *p = batch[i];
 		struct computer *comp = p->comp;
 
 		http_response_init(&resp);
-		if (ok) {
+		/* an earlier flush of this iteration (a heartbeat's, say) may have committed it */
+		if (ok || !comp->insert_pending) {
 			activation_done(m, &resp, comp, p->cert_pem, p->now_ms, p->created_why);
 		} else {
 			/* not on disk, so not in memory either: as if never activated */

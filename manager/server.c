@@ -93,9 +93,16 @@ conn_free(struct conn *c)
 	loop_del(&srv->m->loop, &c->io);
 	if (c->ssl != NULL) {
 		/* a clean close keeps the TLS session resumable */
-		if (c->state == C_OPEN)
+		if (c->state == C_OPEN && !SSL_in_init(c->ssl))
 			SSL_shutdown(c->ssl);
 		SSL_free(c->ssl);
+		/*
+		 * A close after a failed read (the peer's EOF is fatal to the
+		 * TLS state) makes SSL_shutdown queue "shutdown while in init";
+		 * left on the thread's error queue it would make the next
+		 * SSL_get_error() of any other connection report a failure.
+		 */
+		ERR_clear_error();
 	}
 	close(c->io.fd);
 	httpreq_clear(&c->req);
