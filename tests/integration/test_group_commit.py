@@ -88,17 +88,16 @@ def test_concurrent_activations_are_durable_when_answered(tmp_path):
 
 
 def test_failed_commit_answers_every_activation_503_and_lists_none(tmp_path):
-    csrs = make_csrs(str(tmp_path), 4)
+    csrs = make_csrs(str(tmp_path), 8)
     m = Manager(tmp_path, extra="[activation]\nrate = 100000\nburst = 100000\n").start()
     try:
-        # another writer holds the database: the manager's commit fails (busy)
-        lock = sqlite3.connect(os.path.join(m.state, "vigil.db"), isolation_level=None)
-        lock.execute("BEGIN IMMEDIATE")
-        try:
-            answers = activate_all(m, csrs, "locked")
-        finally:
-            lock.execute("ROLLBACK")
-            lock.close()
+        # the database refuses these rows (a trigger, added by another connection):
+        # the transaction of their batch fails
+        db = sqlite3.connect(os.path.join(m.state, "vigil.db"), isolation_level=None)
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON computers "
+                   "WHEN NEW.hostname LIKE 'refused%' "
+                   "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        answers = activate_all(m, csrs, "refused")
         for st, body in answers:
             assert st == 503, answers
             assert body == {"error": {
@@ -106,13 +105,16 @@ def test_failed_commit_answers_every_activation_503_and_lists_none(tmp_path):
                 "message": "activation failed: the manager cannot write its database; "
                            "try again"}}
         # not on disk, and not in memory either
-        assert not [c for c in m.computers() if c["hostName"].startswith("locked")]
-        assert not [g for g, r in db_rows(m).items() if r[0].startswith("locked")]
-        # once the database takes writes again, the same agents activate
-        st, body = activate(m, csrs[0], "locked00")
-        assert st == 200, body
-        assert [c["hostGUID"] for c in m.computers() if c["hostName"] == "locked00"] == \
-            [body["guid"]]
-        assert body["guid"] in db_rows(m)
+        assert not [c for c in m.computers() if c["hostName"].startswith("refused")]
+        assert not [g for g, r in db_rows(m).items() if r[0].startswith("refused")]
+        # once the database takes the rows again, the same agents activate
+        db.execute("DROP TRIGGER refuse")
+        db.close()
+        answers = activate_all(m, csrs, "refused")
+        assert [st for st, _ in answers] == [200] * len(csrs), answers
+        rows = db_rows(m)
+        listed = {c["hostGUID"] for c in m.computers()}
+        for _, b in answers:
+            assert b["guid"] in rows and b["guid"] in listed
     finally:
         m.stop()
