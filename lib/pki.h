@@ -26,8 +26,11 @@ X509 *pki_cert_parse(const char *pem, size_t len);
 
 /* A CSR for key with subject CN=cn, in PEM; caller frees. */
 char *pki_csr_new(EVP_PKEY *key, const char *cn);
-/* Parses and checks a CSR (signature valid, P-256 key); caller frees. */
-X509_REQ *pki_csr_parse(const char *pem, size_t len, const char **errstr_r);
+/* A parsed certificate request whose signature verified (opaque). */
+struct pki_csr;
+/* Parses and checks a CSR (signature valid, P-256 key); caller frees (pki_csr_free). */
+struct pki_csr *pki_csr_parse(const char *pem, size_t len, const char **errstr_r);
+void pki_csr_free(struct pki_csr *csr);
 
 enum pki_usage { PKI_CA, PKI_SERVER, PKI_CLIENT };
 
@@ -39,6 +42,24 @@ enum pki_usage { PKI_CA, PKI_SERVER, PKI_CLIENT };
  */
 X509 *pki_cert_issue(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *pubkey, const char *cn,
 		     int64_t valid_s, enum pki_usage usage, const char *sans, char *serial_hex_r);
+
+/*
+ * Issuing client certificates from CSRs, many times over for one CA: what
+ * they share is built once.  pki_issuer_new takes a reference on ca_cert
+ * and ca_key; free with pki_issuer_free.
+ */
+struct pki_issuer;
+struct pki_issuer *pki_issuer_new(X509 *ca_cert, EVP_PKEY *ca_key);
+void pki_issuer_free(struct pki_issuer *is);
+/*
+ * The certificate pki_cert_issue(ca_cert, ca_key, <csr's key>, cn, valid_s,
+ * PKI_CLIENT, "URI:<san_uri>", serial_hex_r) makes, the same extensions in
+ * the same order, but a few times cheaper.  Caller frees.  Its key is
+ * not decoded (X509_get0_pubkey gives NULL): it is made to be encoded and
+ * sent; parse the encoding to inspect it.
+ */
+X509 *pki_issue_client(struct pki_issuer *is, const struct pki_csr *csr, const char *cn,
+                       int64_t valid_s, const char *san_uri, char *serial_hex_r);
 
 /* SHA-256 of the DER certificate in lower-case hex. */
 int pki_cert_fingerprint(X509 *cert, char out[PKI_FPR_LEN]);

@@ -127,6 +127,11 @@ activation_find_same(struct mgr *m, const struct host_facts *h, int state)
 		if ((state < 0 || (int)c->state == state) &&
 		    strcmp(c->machine_id, h->machine_id) == 0 && (best == NULL || c->id > best->id))
 			best = c;
+	if (best != NULL && best->insert_pending) {
+		/* activated a moment ago, not yet committed: decide on what is durable */
+		agentsvc_commit(m);
+		return activation_find_same(m, h, state);
+	}
 	return best;
 }
 
@@ -263,17 +268,99 @@ activation_rate_wait(struct mgr *m)
 	}
 }
 
+/* The answer to an accepted activation, and what is recorded of it. */
+static void
+activation_done(struct mgr *m, struct http_response *resp, struct computer *comp,
+                const char *cert_pem, int64_t now, const char *created_why)
+{
+	char fpr[PKI_FPR_LEN];
+	json_t *policy;
+
+	status_activated_seated(m, comp, now, mono_ms());
+	if (created_why != NULL)
+		event_record(m, EV_COMPUTER_CREATED, comp, "%s", created_why);
+	event_record(m, EV_ACTIVATED, comp, "activated; GUID %s, certificate valid until %lld",
+	             comp->guid, (long long)(comp->cert_not_after_ms / 1000));
+	m->stats.activations++;
+	policy = policy_effective(m, comp);
+	if (policy == NULL || policy_config_fpr(m, comp, fpr) < 0) {
+		/* activated and durable: the agent retries and is reactivated */
+		json_decref(policy);
+		http_error(resp, 500, "internal",
+		           "activation failed: internal error (out of memory)");
+		return;
+	}
+	reply_json(resp, 200,
+	           json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:I}", "guid", comp->guid,
+	                     "computer_id", (json_int_t)comp->id, "hostname", comp->hostname,
+	                     "certificate", cert_pem, "ca_certificate", m->ca.cert_pem, "config",
+	                     policy, "config_fingerprint", fpr, "manager_clock_ms",
+	                     (json_int_t)now));
+}
+
+static void
+activation_store_failed(struct http_response *resp)
+{
+	http_error(resp, 503, "store_unavailable",
+	           "activation failed: the manager cannot write its database; try again");
+}
+
+void
+agentsvc_commit(struct mgr *m)
+{
+	struct act_pending *batch[ACT_BATCH_MAX];
+	struct http_response resp;
+	size_t i, n = m->act_nbatch;
+	int ok;
+
+	if (n == 0)
+		return;
+	/* everything pending, the batch's rows first: one transaction */
+	ok = store_flush(&m->store, 0) == 0;
+	/*
+	 * A copy: answering writes, and a request the client sent behind
+	 * (pipelined) may be dispatched from there and start the next batch.
+	 */
+	memcpy(batch, m->act_batch, n * sizeof(batch[0]));
+	m->act_nbatch = 0;
+	m->act_commits++;
+	for (i = 0; i < n; i++) {
+		struct act_pending *p = batch[i];
+		struct computer *comp = p->comp;
+
+		http_response_init(&resp);
+		/* an earlier flush of this iteration (a heartbeat's, say) may have committed it */
+		if (ok || !comp->insert_pending) {
+			activation_done(m, &resp, comp, p->cert_pem, p->now_ms, p->created_why);
+		} else {
+			/* not on disk, so not in memory either: as if never activated */
+			store_insert_cancel(&m->store, comp);
+			lic_seat_change(m, comp, -1);
+			registry_remove(&m->reg, comp);
+			computer_free(comp);
+			activation_store_failed(&resp);
+		}
+		server_answer(&p->hold, &resp);
+		http_response_clear(&resp);
+		free(p->cert_pem);
+		free(p);
+	}
+}
+
 /*
  * Gives a computer its identity: a listed one (reuse: refused before, or
  * the same identity being reactivated; its old certificate is superseded)
  * or a new one, and answers with the GUID, the certificate and the
- * configuration.  The computer is durable before the answer is sent; on
- * any failure a reused computer is put back as it was.
+ * configuration.  The computer is durable before the answer is sent: a
+ * reused one is written now (its old certificate revoked in the same
+ * go); a new one joins the batch of the group commit (agentsvc_commit),
+ * which answers it.  On any failure a reused computer is put back as it
+ * was and a new one is gone.
  */
 static void
 activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
-		 const struct host_facts *h, X509_REQ *csr, struct computer *reuse,
-		 struct policy *pol, const char *created_why)
+                 const struct host_facts *h, struct pki_csr *csr, struct computer *reuse,
+                 struct policy *pol, const char *created_why)
 {
 	struct computer *comp;
 	struct policy *prev_pol = NULL;
@@ -281,9 +368,8 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 	int prev_held = 0;
 	char prev_serial[SERIAL_LEN] = "", prev_fpr[FPR_HEX_LEN + 1] = "";
 	int64_t prev_not_after = 0;
-	char fpr[PKI_FPR_LEN];
 	char *cert_pem = NULL;
-	json_t *policy = NULL;
+	struct act_pending *p = NULL;
 	int64_t now = now_ms();
 
 	if (reuse != NULL) {
@@ -294,6 +380,8 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 		str_copy(prev_serial, reuse->cert_serial, sizeof(prev_serial));
 		str_copy(prev_fpr, reuse->machine_fpr, sizeof(prev_fpr));
 		prev_not_after = reuse->cert_not_after_ms;
+	} else if (m->act_nbatch == ACT_BATCH_MAX) {
+		agentsvc_commit(m); /* a full batch goes now */
 	}
 	comp = reuse ? reuse : registry_new_computer(&m->reg);
 	if (comp == NULL)
@@ -327,41 +415,40 @@ activation_issue(struct mgr *m, struct conn *c, struct http_response *resp,
 	str_copy(comp->last_ip, c->peer_ip, sizeof(comp->last_ip));
 	if (h->clock_ms)
 		comp->clock_offset_ms = comp->last_clock_offset_ms = h->clock_ms - now;
-	policy = policy_effective(m, comp);
-	if (policy == NULL || policy_config_fpr(m, comp, fpr) < 0)
-		goto fail;
+	if (reuse == NULL) {
+		p = calloc(1, sizeof(*p));
+		if (p == NULL || registry_add(&m->reg, comp) < 0)
+			goto fail;
+		/*
+		 * Listed and holding its seat from now on, so that the next
+		 * activation of this batch sees both; durable at the commit,
+		 * answered after it.
+		 */
+		lic_seat_change(m, comp, +1);
+		store_insert_later(&m->store, comp);
+		p->comp = comp;
+		p->cert_pem = cert_pem;
+		p->now_ms = now;
+		str_copy(p->created_why, created_why, sizeof(p->created_why));
+		m->act_batch[m->act_nbatch++] = p;
+		resp->hold = &p->hold;
+		return;
+	}
 	/* durable before the agent learns its identity */
-	if ((reuse ? store_computer_write(&m->store, comp) : store_computer_insert(&m->store, comp)) <
-		    0 ||
-	    (prev_serial[0] &&
-	     store_cert_revoke(&m->store, prev_serial, comp->guid, prev_not_after,
-			       "superseded by a reactivation") < 0)) {
-		http_error(resp, 503, "store_unavailable",
-			   "activation failed: the manager cannot write its database; try again");
+	if (store_computer_write(&m->store, comp) < 0 ||
+	    (prev_serial[0] && store_cert_revoke(&m->store, prev_serial, comp->guid, prev_not_after,
+	                                         "superseded by a reactivation") < 0)) {
+		activation_store_failed(resp);
 		goto out;
 	}
-	if (reuse == NULL && registry_add(&m->reg, comp) < 0)
-		goto fail;
-	if (prev_held)
-		lic_seat_change(m, comp, -1); /* status_activated() takes it again */
-	status_activated(m, comp, now, mono_ms());
-	if (reuse == NULL)
-		event_record(m, EV_COMPUTER_CREATED, comp, "%s", created_why);
-	event_record(m, EV_ACTIVATED, comp, "activated; GUID %s, certificate valid until %lld",
-		     comp->guid, (long long)(comp->cert_not_after_ms / 1000));
-	m->stats.activations++;
-	reply_json(resp, 200,
-		   json_pack("{s:s, s:I, s:s, s:s, s:s, s:o, s:s, s:I}", "guid", comp->guid,
-			     "computer_id", (json_int_t)comp->id, "hostname", comp->hostname,
-			     "certificate", cert_pem, "ca_certificate", m->ca.cert_pem, "config",
-			     policy, "config_fingerprint", fpr, "manager_clock_ms", (json_int_t)now));
-	policy = NULL; /* reply_json took it */
+	if (!prev_held && lic_holds_seat(comp))
+		lic_seat_change(m, comp, +1);
+	activation_done(m, resp, comp, cert_pem, now, NULL);
 	comp = NULL;
 	goto out;
 fail:
 	http_error(resp, 500, "internal", "activation failed: internal error (out of memory)");
 out:
-	json_decref(policy);
 	if (comp != NULL && comp == reuse) {
 		/* not activated after all: the listed computer stays as it was */
 		comp->state = prev_state;
@@ -372,6 +459,7 @@ out:
 	} else {
 		computer_free(comp);
 	}
+	free(p);
 	free(cert_pem);
 }
 
@@ -403,7 +491,7 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 {
 	struct activation_req ar;
 	struct computer *reuse = NULL;
-	X509_REQ *csr = NULL;
+	struct pki_csr *csr = NULL;
 	struct policy *pol = NULL;
 	const char *errstr = NULL;
 	char err[512], why[128];
@@ -449,7 +537,7 @@ handle_activate(struct mgr *m, struct conn *c, struct http_request *req,
 	snprintf(why, sizeof(why), "created by activation from %s", c->peer_ip);
 	activation_issue(m, c, resp, &ar.host, csr, reuse, pol, why);
 out:
-	X509_REQ_free(csr);
+	pki_csr_free(csr);
 	proto_host_facts_clear(&ar.host);
 	OPENSSL_cleanse(ar.token, sizeof(ar.token));
 }
@@ -617,7 +705,7 @@ handle_reactivate(struct mgr *m, struct conn *c, struct http_request *req,
 {
 	struct activation_req ar;
 	struct computer *orig;
-	X509_REQ *csr = NULL;
+	struct pki_csr *csr = NULL;
 	const char *errstr = NULL;
 	char err[512], why[512];
 	int unknown = 0;
@@ -689,7 +777,7 @@ handle_reactivate(struct mgr *m, struct conn *c, struct http_request *req,
 	}
 	activation_issue(m, c, resp, &ar.host, csr, NULL, orig ? orig->pol : NULL, why);
 out:
-	X509_REQ_free(csr);
+	pki_csr_free(csr);
 	proto_host_facts_clear(&ar.host);
 }
 

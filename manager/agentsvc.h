@@ -11,6 +11,15 @@
 
 void agentsvc_handle(struct mgr *m, struct conn *c, struct http_request *req,
 		     struct http_response *resp);
+/*
+ * The group commit of activations: one transaction (one fsync) for every
+ * new computer activated since the last call, then their answers — the
+ * 200 with the identity, or, when the commit failed, the same 503 for
+ * each, with the computers gone again.  Called after every event-loop
+ * iteration, and before anything else may look at a computer still in the
+ * batch (the REST API, an activation of the same host).
+ */
+void agentsvc_commit(struct mgr *m);
 /* SHA-256 hex of a secret (tokens and API keys are stored only hashed). */
 void secret_hash(const char *secret, char out[65]);
 /* Constant-time comparison of the hash of secret with a stored hash. */

@@ -793,6 +793,8 @@ api_handle(struct mgr *m, struct conn *c, struct http_request *req, struct http_
 	char path[256];
 	const char *method = httpreq_method_name(req), *key, *ver;
 
+	/* the API sees only durable computers: activations still in the batch commit first */
+	agentsvc_commit(m);
 	if (httpreq_path(req, path, sizeof(path)) < 0) {
 		http_error(resp, 404, "not_found", "no such resource");
 		return;

@@ -74,9 +74,32 @@ ca_sans(const char *names, char *out, size_t outsize)
 	buf_clear(&b);
 }
 
+/*
+ * TLS 1.3 session tickets only where they can be used: a client that
+ * resumes (it offers a PSK) or presents a certificate (ca_verify_accept).
+ * The others are activations and CA fetches by agents that do not have
+ * their identity yet: their next connection presents a certificate the
+ * session would not carry.  Two tickets cost ~7 % of an activation.
+ */
+static int
+ca_client_hello(SSL *ssl, int *alert, void *arg)
+{
+	const unsigned char *ext;
+	size_t len;
+
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &ext, &len) != 1)
+		SSL_set_num_tickets(ssl, 0);
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 static int
 ca_verify_accept(int ok, X509_STORE_CTX *ctx)
 {
+	SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+
+	/* a client certificate: tickets as usual (ca_client_hello) */
+	if (ssl != NULL)
+		SSL_set_num_tickets(ssl, SSL_CTX_get_num_tickets(SSL_get_SSL_CTX(ssl)));
 	/*
 	 * Accept the handshake whatever the client certificate: server.c reads
 	 * the verification result afterwards and refuses with an HTTP status, a
@@ -115,6 +138,7 @@ ca_ssl_ctx(struct ca *ca, int client_certs)
 		sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca->cert)));
 		SSL_CTX_set_client_CA_list(ctx, names);
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, ca_verify_accept);
+		SSL_CTX_set_client_hello_cb(ctx, ca_client_hello, NULL);
 		/* agent certificates must carry clientAuth */
 		SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
 	}
@@ -219,6 +243,11 @@ ca_open(struct ca *ca, const char *dir, const char *tls_names, int *created_r,
 		*errstr_r = "cannot encode the CA certificate";
 		return -1;
 	}
+	ca->issuer = pki_issuer_new(ca->cert, ca->key);
+	if (ca->issuer == NULL) {
+		*errstr_r = "cannot set up issuing agent certificates";
+		return -1;
+	}
 	ca->agent_ctx = ca_ssl_ctx(ca, 1);
 	ca->api_ctx = ca_ssl_ctx(ca, 0);
 	if (ca->agent_ctx == NULL || ca->api_ctx == NULL ||
@@ -248,6 +277,7 @@ ca_close(struct ca *ca)
 	tickets_clear(&ca->agent_tk);
 	tickets_clear(&ca->api_tk);
 	X509_free(ca->cli_cert);
+	pki_issuer_free(ca->issuer);
 	EVP_PKEY_free(ca->key);
 	EVP_PKEY_free(ca->srv_key);
 	X509_free(ca->cert);
@@ -277,16 +307,15 @@ ca_derive(EVP_PKEY *ca_key, const char *label, unsigned char out[32])
 }
 
 char *
-ca_issue_agent(struct ca *ca, X509_REQ *csr, const char *guid, int64_t valid_s,
-	       char serial_r[41], int64_t *not_after_ms_r)
+ca_issue_agent(struct ca *ca, const struct pki_csr *csr, const char *guid, int64_t valid_s,
+               char serial_r[41], int64_t *not_after_ms_r)
 {
 	char san[96];
 	X509 *cert;
 	char *pem;
 
-	snprintf(san, sizeof(san), "URI:urn:vigil:computer:%s", guid);
-	cert = pki_cert_issue(ca->cert, ca->key, X509_REQ_get0_pubkey(csr), guid, valid_s,
-			      PKI_CLIENT, san, serial_r);
+	snprintf(san, sizeof(san), "urn:vigil:computer:%s", guid);
+	cert = pki_issue_client(ca->issuer, csr, guid, valid_s, san, serial_r);
 	if (cert == NULL)
 		return NULL;
 	*not_after_ms_r = pki_cert_not_after(cert) * 1000;

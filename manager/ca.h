@@ -32,6 +32,7 @@ struct ca {
 	SSL_CTX *out_ctx;
 	/* session tickets that a restart keeps valid (tickets.h) */
 	struct ticket_keys agent_tk, api_tk;
+	struct pki_issuer *issuer; /* agent certificates */
 };
 
 /*
@@ -49,7 +50,7 @@ void ca_close(struct ca *ca);
  */
 int ca_derive(EVP_PKEY *ca_key, const char *label, unsigned char out[32]);
 /* Issues a client certificate for guid from a verified CSR; PEM, caller frees. */
-char *ca_issue_agent(struct ca *ca, X509_REQ *csr, const char *guid, int64_t valid_s,
-		     char serial_r[41], int64_t *not_after_ms_r);
+char *ca_issue_agent(struct ca *ca, const struct pki_csr *csr, const char *guid, int64_t valid_s,
+                     char serial_r[41], int64_t *not_after_ms_r);
 
 #endif

@@ -245,14 +245,17 @@ mgr_run(struct mgr *m)
 	while (!stop_requested) {
 		int64_t now = mono_ms(), wake = next_hk, dl = status_next_deadline(m);
 		int64_t call = contact_next(m);
-		int timeout;
+		int timeout, rc;
 
 		if (dl >= 0 && dl < wake)
 			wake = dl;
 		if (call >= 0 && call < wake)
 			wake = call;
 		timeout = wake > now ? (int)(wake - now) : 0;
-		if (loop_run_once(&m->loop, timeout) < 0) {
+		rc = loop_run_once(&m->loop, timeout);
+		/* the activations of this iteration: one commit, then their answers */
+		agentsvc_commit(m);
+		if (rc < 0) {
 			log_error("event loop: %s", strerror(errno));
 			break;
 		}

@@ -162,6 +162,9 @@ metrics_activations(struct mgr *m, struct buf *out)
 	if (metrics_one(out, "vigil_activations_accepted_total", "counter",
 	                "Activations accepted (a certificate was issued).",
 	                (double)m->stats.activations) < 0 ||
+	    metrics_one(out, "vigil_activation_commits_total", "counter",
+	                "Group commits of new computers' activations (one transaction each).",
+	                (double)m->act_commits) < 0 ||
 	    metrics_head(out, "vigil_activations_refused_total", "counter",
 	                 "Activations refused, by the machine-readable reason sent to the agent.") <
 	        0)

@@ -33,6 +33,20 @@ struct mgr_stats {
 	uint64_t conns_refused;
 };
 
+/*
+ * agentsvc.c: activations of new computers waiting for the group commit
+ * (agentsvc_commit): in the registry, their row queued in the store, the
+ * answer held until the row is durable.
+ */
+#define ACT_BATCH_MAX 256
+struct act_pending {
+	struct conn_hold hold;
+	struct computer *comp;
+	char *cert_pem;
+	int64_t now_ms;
+	char created_why[512];
+};
+
 /* agentsvc.c: when a refusal was last recorded as an event, per address and reason */
 #define REFUSAL_SLOTS 256
 struct refusal_slot {
@@ -66,6 +80,9 @@ struct mgr {
 	/* agentsvc.c: the activation token bucket */
 	double act_tokens;
 	int64_t act_refill_mono;
+	struct act_pending *act_batch[ACT_BATCH_MAX];
+	size_t act_nbatch;
+	uint64_t act_commits; /* group commits that answered activations (metrics) */
 };
 
 #endif

@@ -66,7 +66,9 @@ struct computer {
 	/* store.c: pending writes */
 	unsigned dirty_contact : 1; /* last contact changed since the last flush */
 	unsigned dirty_row : 1;	    /* other columns changed */
+	unsigned insert_pending : 1;   /* a new row, inserted by the next flush */
 	struct computer *next_dirty;   /* row list */
+	struct computer *next_insert;  /* insert list */
 	struct computer *next_contact; /* contact list */
 	/* registry.c: hash chains by GUID and by host name */
 	struct computer *hnext, *nnext;

@@ -33,7 +33,7 @@
 enum { C_HANDSHAKE, C_OPEN };
 
 #define READ_CHUNK 16384
-#define OUT_MAX (64u * 1024 * 1024)
+#define OUT_MAX (2 * HTTP_BODY_MAX)
 #define ACCEPT_BATCH 64
 /* storage kept between responses, per server (larger is freed after use) */
 #define SPARE_KEEP (64u * 1024)
@@ -91,12 +91,21 @@ conn_free(struct conn *c)
 	struct server *srv = c->srv;
 
 	list_remove(c);
+	if (c->hold != NULL)
+		c->hold->conn = NULL; /* its answer has nowhere to go */
 	loop_del(&srv->m->loop, &c->io);
 	if (c->ssl != NULL) {
 		/* a clean close keeps the TLS session resumable */
-		if (c->state == C_OPEN)
+		if (c->state == C_OPEN && !SSL_in_init(c->ssl))
 			SSL_shutdown(c->ssl);
 		SSL_free(c->ssl);
+		/*
+		 * A close after a failed read (the peer's EOF is fatal to the
+		 * TLS state) makes SSL_shutdown queue "shutdown while in init";
+		 * left on the thread's error queue it would make the next
+		 * SSL_get_error() of any other connection report a failure.
+		 */
+		ERR_clear_error();
 	}
 	close(c->io.fd);
 	httpreq_clear(&c->req);
@@ -270,6 +279,32 @@ conn_respond_error(struct conn *c, int status, const char *msg)
 	log_info("%s: %s: %d %s", c->srv->name, c->peer_ip, status, msg);
 }
 
+void
+http_response_init(struct http_response *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	buf_init(&resp->body, HTTP_BODY_MAX);
+	resp->status = 200;
+	resp->content_type = "application/json";
+}
+
+void
+http_response_clear(struct http_response *resp)
+{
+	buf_clear(&resp->body);
+}
+
+static void
+conn_queue_or_500(struct conn *c, struct http_response *resp)
+{
+	if (conn_queue_response(c, resp) < 0) {
+		buf_reset(&resp->body);
+		http_error(resp, 500, "response_too_large", "response too large");
+		resp->close = 1;
+		conn_queue_response(c, resp);
+	}
+}
+
 static void
 conn_dispatch(struct conn *c)
 {
@@ -283,17 +318,35 @@ conn_dispatch(struct conn *c)
 	resp.status = 200;
 	resp.content_type = "application/json";
 	srv->handler(srv->m, c, &c->req, &resp);
-	if (!c->req.keep_alive)
-		resp.close = 1;
-	if (conn_queue_response(c, &resp) < 0) {
-		buf_reset(&resp.body);
-		http_error(&resp, 500, "response_too_large", "response too large");
-		resp.close = 1;
-		conn_queue_response(c, &resp);
+	if (resp.hold != NULL) {
+		/* answered later (server_answer); nothing is read meanwhile */
+		c->hold = resp.hold;
+		c->hold->conn = c;
+		c->hold_close = !c->req.keep_alive;
+	} else {
+		if (!c->req.keep_alive)
+			resp.close = 1;
+		conn_queue_or_500(c, &resp);
 	}
 	srv->body = resp.body;
 	if (srv->body.cap > SPARE_KEEP)
 		buf_clear(&srv->body); /* a large answer (an API listing) does not stay */
+}
+
+void
+server_answer(struct conn_hold *h, struct http_response *resp)
+{
+	struct conn *c = h->conn;
+
+	if (c == NULL)
+		return;
+	h->conn = NULL;
+	c->hold = NULL;
+	if (c->hold_close)
+		resp->close = 1;
+	conn_queue_or_500(c, resp);
+	/* writes, then reads what the client sent next (or closes) */
+	conn_write(c);
 }
 
 /* Sets the epoll interest from what the connection waits for. */
@@ -412,6 +465,12 @@ conn_feed(struct conn *c, const char *data, size_t len)
 			return -1;
 		data += used;
 		len -= used;
+		if (c->hold != NULL) {
+			/* a request pipelined behind a held one is dropped: close after it */
+			if (len > 0)
+				c->hold_close = 1;
+			return 0;
+		}
 	}
 	return 0;
 }
@@ -424,6 +483,11 @@ conn_read(struct conn *c)
 	for (;;) {
 		int n, err;
 
+		if (c->hold != NULL) {
+			/* no events until the answer; a hang-up still comes (EPOLLHUP) */
+			loop_mod(&c->srv->m->loop, &c->io, 0);
+			return;
+		}
 		if (c->out.len > c->out_off || c->close_after_write) {
 			conn_write(c);
 			return;
@@ -506,6 +570,8 @@ conn_cb(struct loop_io *io, uint32_t events)
 		conn_free(c);
 		return;
 	}
+	if (c->hold != NULL)
+		return;
 	if (c->out.len > c->out_off)
 		conn_write(c);
 	else

@@ -19,12 +19,25 @@
 struct mgr;
 struct conn;
 
+/* the largest response body */
+#define HTTP_BODY_MAX (32u * 1024 * 1024)
+
+/*
+ * A request answered later (group commit, agentsvc.c): the handler sets
+ * http_response.hold; the connection then reads nothing more until
+ * server_answer().  conn is NULL once the connection is gone.
+ */
+struct conn_hold {
+	struct conn *conn;
+};
+
 struct http_response {
 	int status;
 	const char *content_type;
 	struct buf body;
 	char headers[256]; /* extra header lines, each ending in \r\n */
 	int close;	   /* close the connection after this response */
+	struct conn_hold *hold; /* set by the handler: no answer now, server_answer() later */
 };
 
 enum peer_auth {
@@ -84,6 +97,9 @@ struct conn {
 	char peer_serial[41];
 	char peer_error[128];
 	int64_t peer_not_after_ms;
+	/* a request waiting for its answer (http_response.hold) */
+	struct conn_hold *hold;
+	int hold_close; /* close after that answer (no keep-alive, or bytes after it) */
 };
 
 /* Binds and listens; port 0 picks a free one (srv->port gets it). */
@@ -94,6 +110,11 @@ void server_set_issuer(struct server *srv, EVP_PKEY *ca_pub);
 void server_close(struct server *srv);
 /* Closes connections whose time ran out; called by housekeeping. */
 void server_expire(struct server *srv, int64_t now_mono);
+/* A response to fill for server_answer(); http_response_clear() after. */
+void http_response_init(struct http_response *resp);
+void http_response_clear(struct http_response *resp);
+/* Sends the answer to a held request (nothing when its connection is gone). */
+void server_answer(struct conn_hold *h, struct http_response *resp);
 /* Sets a JSON error body {"error":{"code":..,"message":..}}. */
 void http_error(struct http_response *resp, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

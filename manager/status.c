@@ -92,18 +92,25 @@ status_start(struct mgr *m)
 }
 
 void
-status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono)
+status_activated_seated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono)
 {
 	c->state = COMPUTER_ACTIVATED;
 	computer_set_str(&c->failure, "");
-	if (lic_holds_seat(c))
-		lic_seat_change(m, c, +1);
 	c->last_contact_ms = now_wall;
 	c->last_contact_mono = c->last_agent_hb_mono = now_mono;
 	c->offline = 0;
 	status_schedule(m, c, now_mono);
 	/* manager-initiated: the polls start now */
 	contact_reschedule(m, c);
+}
+
+void
+status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono)
+{
+	c->state = COMPUTER_ACTIVATED;
+	if (lic_holds_seat(c))
+		lic_seat_change(m, c, +1);
+	status_activated_seated(m, c, now_wall, now_mono);
 }
 
 static int
@@ -259,7 +266,9 @@ status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *
 			computer_set_str(&c->agent_error, hb->last_error);
 		c->agent_error_ms = now_wall;
 	}
-	changed |= hb_set(&c->hostname, hb->host.hostname);
+	/* the name index follows a renamed host (registry.h) */
+	if (hb->host.hostname[0] && strcmp(c->hostname, hb->host.hostname) != 0)
+		changed |= registry_set_hostname(&m->reg, c, hb->host.hostname) == 0;
 	changed |= hb_set(&c->platform, hb->host.platform);
 	changed |= hb_set(&c->agent_version, hb->host.agent_version);
 	/* absent (NULL) means "unchanged", like the other host facts */

@@ -29,6 +29,12 @@ void status_start(struct mgr *m);
  * before: it is new, was refused, or was deactivated.
  */
 void status_activated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono);
+/*
+ * The same when the caller took its license seat already: activations
+ * take it before the group commit, so that the next activation of the
+ * same batch counts it (agentsvc.c).
+ */
+void status_activated_seated(struct mgr *m, struct computer *c, int64_t now_wall, int64_t now_mono);
 /* An authenticated heartbeat from c. */
 void status_heartbeat(struct mgr *m, struct computer *c, const struct heartbeat_req *hb,
 		      const char *peer_ip, int64_t now_wall, int64_t now_mono, int from_agent);

@@ -308,17 +308,12 @@ store_bind_row(struct store *s, struct db_stmt *st, struct computer *c)
 	return e ? -1 : 0;
 }
 
-int
-store_computer_insert(struct store *s, struct computer *c)
+static int
+store_bind_insert(struct store *s, struct db_stmt *st, struct computer *c)
 {
-	struct db_stmt *st = s->st_insert;
-	char *ov;
-	int e;
+	char *ov = store_overrides_text(c);
+	int e = ov == NULL;
 
-	if (store_flush(s, 0) < 0)
-		return -1;
-	ov = store_overrides_text(c);
-	e = ov == NULL;
 	e |= D(s)->bind_int(st, 1, c->id);
 	e |= D(s)->bind_text(st, 2, c->guid);
 	e |= D(s)->bind_text(st, 3, c->hostname);
@@ -343,11 +338,49 @@ store_computer_insert(struct store *s, struct computer *c)
 	e |= D(s)->bind_text(st, 22, c->inventory_id);
 	e |= D(s)->bind_text(st, 23, ov ? ov : "{}");
 	e |= D(s)->bind_int(st, 24, c->agent_port);
-	if (e == 0)
-		e = D(s)->step(st) < 0;
-	D(s)->reset(st);
 	free(ov);
 	return e ? -1 : 0;
+}
+
+void
+store_insert_later(struct store *s, struct computer *c)
+{
+	if (c->insert_pending)
+		return;
+	c->insert_pending = 1;
+	c->next_insert = NULL;
+	if (s->inserts == NULL)
+		s->inserts_tail = &s->inserts;
+	*s->inserts_tail = c;
+	s->inserts_tail = &c->next_insert;
+}
+
+void
+store_insert_cancel(struct store *s, struct computer *c)
+{
+	struct computer **pp;
+
+	if (!c->insert_pending)
+		return;
+	for (pp = &s->inserts; *pp != c; pp = &(*pp)->next_insert)
+		;
+	*pp = c->next_insert;
+	if (s->inserts_tail == &c->next_insert)
+		s->inserts_tail = pp;
+	c->insert_pending = 0;
+	c->next_insert = NULL;
+}
+
+int
+store_computer_insert(struct store *s, struct computer *c)
+{
+	store_insert_later(s, c);
+	if (store_flush(s, 0) < 0) {
+		/* the caller frees c: nothing of it may stay queued */
+		store_insert_cancel(s, c);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -552,11 +585,17 @@ store_flush(struct store *s, int with_contacts)
 	size_t i;
 	int err = 0;
 
-	if (s->nevents == 0 && s->dirty_rows == NULL && s->dirty_alerts == NULL &&
-	    (!with_contacts || s->dirty_contacts == NULL))
+	if (s->nevents == 0 && s->inserts == NULL && s->dirty_rows == NULL &&
+	    s->dirty_alerts == NULL && (!with_contacts || s->dirty_contacts == NULL))
 		return 0;
 	if (db_begin(&s->h) < 0)
 		return -1;
+	/* new computers first: rows and events of this transaction may refer to them */
+	for (c = s->inserts; c && !err; c = c->next_insert) {
+		if (store_bind_insert(s, s->st_insert, c) < 0 || D(s)->step(s->st_insert) < 0)
+			err = 1;
+		D(s)->reset(s->st_insert);
+	}
 	for (c = s->dirty_rows; c && !err; c = c->next_dirty) {
 		if (store_bind_row(s, s->st_row, c) < 0 || D(s)->step(s->st_row) < 0)
 			err = 1;
@@ -607,6 +646,13 @@ store_flush(struct store *s, int with_contacts)
 		log_warn("store: flush failed: %s; will retry", D(s)->errmsg(s->h.db));
 		return -1;
 	}
+	for (c = s->inserts; c; c = next) {
+		next = c->next_insert;
+		c->insert_pending = 0;
+		c->next_insert = NULL;
+	}
+	s->inserts = NULL;
+	s->inserts_tail = &s->inserts;
 	for (c = s->dirty_rows; c; c = next) {
 		next = c->next_dirty;
 		c->dirty_row = 0;

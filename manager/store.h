@@ -32,6 +32,7 @@ struct pending_event {
 struct store {
 	struct db_handle h;
 	struct db_stmt *st_contact, *st_row, *st_insert, *st_event, *st_alert_ins, *st_alert_upd;
+	struct computer *inserts, **inserts_tail; /* new rows, in the order queued */
 	struct computer *dirty_rows;
 	struct computer *dirty_contacts;
 	size_t ndirty_contacts;
@@ -80,8 +81,17 @@ int store_license_insert(struct store *s, const struct license *l);
 /* Calls cb for every license (the strings live only during the call). */
 int store_load_licenses(struct store *s, int (*cb)(void *ctx, const struct license *l),
 			void *ctx);
-/* Inserts a new computer durably (own transaction, after flushing). */
+/* Inserts a new computer durably (one transaction with everything pending). */
 int store_computer_insert(struct store *s, struct computer *c);
+/*
+ * Group commit: queues c's row to be inserted by the next store_flush(),
+ * in the same transaction as everything else pending (first, so that rows
+ * and events written with it may refer to it).  c->insert_pending is set
+ * until a flush commits it.  store_insert_cancel() takes a queued row out
+ * again (the computer is not going to exist after all).
+ */
+void store_insert_later(struct store *s, struct computer *c);
+void store_insert_cancel(struct store *s, struct computer *c);
 void store_mark_contact(struct store *s, struct computer *c);
 void store_mark_row(struct store *s, struct computer *c);
 void store_mark_alert(struct store *s, struct alert *al);

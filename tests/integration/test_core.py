@@ -467,3 +467,21 @@ def test_control_and_bidi_characters_in_hostnames_are_refused(manager):
         st, body = manager.agent_post("/agent/v1/activate",
                                       {"token": manager.token, "csr": "x", "host": {"hostname": bad}})
         assert st == 400 and "hostname" in body["error"]["message"], (bad, body)
+
+
+def test_a_renamed_host_is_found_by_its_new_name(manager, agents):
+    """The registry's name index follows a host name reported by a heartbeat."""
+    a = agents("before-rename")
+    c = wait_until(lambda: manager.computer("before-rename"))
+    cert, key = a.cert()
+    a.stop()
+    st, _ = manager.agent_post("/agent/v1/heartbeat", {"hostname": "after-rename"}, cert=cert, key=key)
+    assert st == 200
+    # ?computer= takes an ID, a GUID or a name
+    evs = manager.api("/api/events?computer=after-rename")["events"]
+    assert evs and all(e["targetID"] == c["ID"] for e in evs)
+    try:
+        manager.api("/api/events?computer=before-rename")
+        assert False, "the old name still resolves"
+    except ApiError as e:
+        assert e.status == 404
