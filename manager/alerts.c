@@ -97,10 +97,17 @@ alert_severity_name(enum alert_severity s)
 	return s == ALERT_CRITICAL ? "critical" : "warning";
 }
 
+/*
+ * Open alerts are on two lists: all of them (doubly linked, for listing and
+ * O(1) removal) and those of one computer (struct computer.alerts, for the
+ * lookups of every heartbeat, which must not cost O(open alerts): with
+ * thousands of computers offline they did).
+ */
 static void
 alert_count(struct mgr *m, struct alert *al, int delta)
 {
 	struct computer *c = al->computer_id ? registry_by_id(&m->reg, al->computer_id) : NULL;
+	struct alert **pp;
 
 	if (c == NULL)
 		return;
@@ -108,27 +115,30 @@ alert_count(struct mgr *m, struct alert *al, int delta)
 		c->open_critical += delta;
 	else
 		c->open_warning += delta;
+	if (delta > 0) {
+		al->cnext = c->alerts;
+		c->alerts = al;
+		return;
+	}
+	for (pp = &c->alerts; *pp; pp = &(*pp)->cnext)
+		if (*pp == al) {
+			*pp = al->cnext;
+			break;
+		}
+	al->cnext = NULL;
 }
 
 void
 alerts_adopt(struct mgr *m, struct alert *al)
 {
+	al->prev = NULL;
 	al->next = m->alerts.open;
+	if (al->next)
+		al->next->prev = al;
 	m->alerts.open = al;
 	if (al->id >= m->alerts.next_id)
 		m->alerts.next_id = al->id + 1;
 	alert_count(m, al, 1);
-}
-
-/*
- * Most computers have no open alert: their counts say so without a walk of
- * the open list (a heartbeat clears several types; with thousands of
- * computers offline a walk per clear made every heartbeat cost O(alerts)).
- */
-static int
-alert_none_for(const struct computer *c)
-{
-	return c != NULL && c->open_critical == 0 && c->open_warning == 0;
 }
 
 struct alert *
@@ -136,9 +146,16 @@ alert_find_open(struct mgr *m, const struct alert_type *t, int64_t computer_id)
 {
 	struct alert *al;
 
-	if (computer_id != 0 && alert_none_for(registry_by_id(&m->reg, computer_id)))
-		return NULL;
-
+	if (computer_id != 0) {
+		struct computer *c = registry_by_id(&m->reg, computer_id);
+		if (c != NULL) {
+			for (al = c->alerts; al; al = al->cnext)
+				if (al->type == t)
+					return al;
+			return NULL;
+		}
+	}
+	/* manager-wide, or a computer no longer listed */
 	for (al = m->alerts.open; al; al = al->next)
 		if (al->type == t && al->computer_id == computer_id)
 			return al;
@@ -180,12 +197,15 @@ alert_raise(struct mgr *m, const struct alert_type *t, struct computer *c, const
 
 /* Takes al out of the open list; the store writes it and frees it later. */
 static void
-alert_end(struct mgr *m, struct alert **pp)
+alert_end(struct mgr *m, struct alert *al)
 {
-	struct alert *al = *pp;
-
-	*pp = al->next;
-	al->next = NULL;
+	if (al->prev)
+		al->prev->next = al->next;
+	else
+		m->alerts.open = al->next;
+	if (al->next)
+		al->next->prev = al->prev;
+	al->next = al->prev = NULL;
 	alert_count(m, al, -1);
 	al->cleared_ms = al->last_changed_ms = now_ms();
 	store_mark_alert(&m->store, al);
@@ -194,34 +214,27 @@ alert_end(struct mgr *m, struct alert **pp)
 void
 alert_clear(struct mgr *m, const struct alert_type *t, struct computer *c)
 {
-	int64_t cid = c ? c->id : 0;
-	struct alert **pp, *al;
+	struct alert *al = alert_find_open(m, t, c ? c->id : 0);
 
-	if (alert_none_for(c))
+	if (al == NULL)
 		return;
-	for (pp = &m->alerts.open; (al = *pp) != NULL; pp = &al->next) {
-		if (al->type != t || al->computer_id != cid)
-			continue;
-		event_record(m, EV_ALERT_ENDED, c, "%s: condition ended", t->name);
-		alert_end(m, pp);
-		return;
-	}
+	event_record(m, EV_ALERT_ENDED, c, "%s: condition ended", t->name);
+	alert_end(m, al);
 }
 
 void
 alerts_clear_computer(struct mgr *m, struct computer *c, const char *why)
 {
-	struct alert **pp = &m->alerts.open, *al;
+	struct alert *al;
 
-	if (alert_none_for(c))
-		return;
-	while ((al = *pp) != NULL) {
-		if (al->computer_id != c->id) {
-			pp = &al->next;
-			continue;
-		}
+	while ((al = c->alerts) != NULL) {
 		event_record(m, EV_ALERT_ENDED, c, "%s: %s", al->type->name, why);
-		alert_end(m, pp);
+		alert_end(m, al);
+		/* c may be out of the registry already: alert_count could not unlink */
+		if (c->alerts == al) {
+			c->alerts = al->cnext;
+			al->cnext = NULL;
+		}
 	}
 }
 
@@ -239,11 +252,8 @@ alert_by_id(struct mgr *m, int64_t id)
 int
 alert_dismiss(struct mgr *m, int64_t id, const char *by, char *err, size_t errsize)
 {
-	struct alert **pp, *al;
+	struct alert *al = alert_by_id(m, id);
 
-	for (pp = &m->alerts.open; (al = *pp) != NULL; pp = &al->next)
-		if (al->id == id)
-			break;
 	if (al == NULL) {
 		snprintf(err, errsize, "no open alert with ID %lld", (long long)id);
 		return -1;
@@ -258,6 +268,6 @@ alert_dismiss(struct mgr *m, int64_t id, const char *by, char *err, size_t errsi
 	event_record(m, al->type->severity == ALERT_CRITICAL ? EV_ERROR_DISMISSED : EV_ALERT_DISMISSED,
 		     al->computer_id ? registry_by_id(&m->reg, al->computer_id) : NULL,
 		     "%s (alert %lld) dismissed by %s", al->type->name, (long long)id, by);
-	alert_end(m, pp);
+	alert_end(m, al);
 	return 0;
 }

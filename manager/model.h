@@ -75,6 +75,7 @@ struct computer {
 	unsigned in_registry : 1;
 	/* alerts.c: open alerts of this computer */
 	int open_critical, open_warning;
+	struct alert *alerts;
 	/* contact.c: the manager's calls to the agent port */
 	int agent_port;			  /* reported by the agent; 0: it does not listen */
 	struct deadline_entry contact_dl; /* the next call */
@@ -126,7 +127,8 @@ struct alert {
 	int64_t first_raised_ms;
 	int64_t last_changed_ms;
 	int64_t cleared_ms; /* 0 while open */
-	struct alert *next;
+	struct alert *next, *prev; /* all open alerts (alerts.c) */
+	struct alert *cnext;	   /* the open alerts of the same computer */
 	unsigned dirty : 1;
 	struct alert *next_dirty;
 };

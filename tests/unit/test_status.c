@@ -12,6 +12,7 @@
 
 #include "mgr.h"
 #include "mgrfix.h"
+#include "alerts.h"
 #include "license.h"
 #include "log.h"
 #include "proto.h"
@@ -205,11 +206,64 @@ test_seats_follow_power_and_deactivation(void **state)
 	lic_clear(&m->lic);
 }
 
+
+/* The open alerts of one computer are found and ended without touching another's. */
+static void
+test_alert_lists(void **state)
+{
+	struct mgrfix *f = *state;
+	struct mgr *m = &f->m;
+	struct computer *a = mgrfix_computer(m, "al-a", NULL, now_ms(), mono_ms());
+	struct computer *b = mgrfix_computer(m, "al-b", NULL, now_ms(), mono_ms());
+	struct alert *al;
+	int n = 0;
+
+	alert_raise(m, &alert_comm_problem, a, "one way");
+	alert_raise(m, &alert_clock_change, a, "clock");
+	alert_raise(m, &alert_comm_problem, b, "one way");
+	alert_raise(m, &alert_clock_change, NULL, "manager-wide");
+	/* raising again refreshes, never duplicates */
+	alert_raise(m, &alert_comm_problem, a, "one way");
+	for (al = m->alerts.open; al; al = al->next)
+		n++;
+	assert_int_equal(n, 4);
+	assert_int_equal(a->open_warning + a->open_critical, 2);
+	assert_non_null(alert_find_open(m, &alert_comm_problem, a->id));
+	assert_non_null(alert_find_open(m, &alert_clock_change, 0));
+	assert_null(alert_find_open(m, &alert_clock_change, b->id));
+	alert_clear(m, &alert_comm_problem, a);
+	assert_null(alert_find_open(m, &alert_comm_problem, a->id));
+	assert_non_null(alert_find_open(m, &alert_clock_change, a->id));
+	assert_non_null(alert_find_open(m, &alert_comm_problem, b->id));
+	alert_clear(m, &alert_comm_problem, a); /* not open: nothing */
+	alerts_clear_computer(m, a, "deleted");
+	assert_null(a->alerts);
+	assert_int_equal(a->open_warning + a->open_critical, 0);
+	n = 0;
+	for (al = m->alerts.open; al; al = al->next) {
+		assert_true(al->next == NULL || al->next->prev == al);
+		n++;
+	}
+	assert_int_equal(n, 2);
+	/* comm problem is not dismissible; clock change is */
+	al = alert_find_open(m, &alert_comm_problem, b->id);
+	assert_int_equal(alert_dismiss(m, al->id, "test", (char[128]){0}, 128), -2);
+	alert_raise(m, &alert_clock_change, b, "clock");
+	al = alert_find_open(m, &alert_clock_change, b->id);
+	assert_int_equal(alert_dismiss(m, al->id, "test", (char[128]){0}, 128), 0);
+	assert_null(alert_find_open(m, &alert_clock_change, b->id));
+	assert_non_null(alert_find_open(m, &alert_comm_problem, b->id));
+	alert_clear(m, &alert_comm_problem, b);
+	assert_null(b->alerts);
+	store_flush(&m->store, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_offline_exactly_at_the_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_moves_deadline_and_clears, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_computers_expire_in_order, setup, teardown),
