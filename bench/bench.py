@@ -287,10 +287,10 @@ def events_since(m, eid, t_ms):
 
 
 def ramp_s(n):
-    """The fleet's first connections spread so that full handshakes stay
-    below what one manager core does (about 1 000/s), and well inside one
-    offline window."""
-    return max(5, min(n // 800, HB_INTERVAL * (MISSED + 1) // 2))
+    """The fleet's first connections spread so that full handshakes (about
+    2 ms of the two cores each, manager and simulator) stay below what the
+    machine does, and well inside one offline window."""
+    return max(5, min(n // 400, HB_INTERVAL * (MISSED + 1) // 2))
 
 
 SLOW_HB_S = 300    # how often the "slow" agents heartbeat (their policy: 600 s)
@@ -510,10 +510,10 @@ def main():
     import vigil as v
     vigil = v
     only = set(args.only.split(","))
-    n_alive = min(N_FLEET, alive_capacity() - TP_AGENTS, int(os.environ.get("BENCH_ALIVE", "4000" if QUICK else "18000")))
+    n_alive = min(N_FLEET, alive_capacity() - TP_AGENTS, int(os.environ.get("BENCH_ALIVE", "4000" if QUICK else "15000")))
     BENCH_EXTRA = ("max_connections = %d\nidle_timeout = 3600\n"
                    "[activation]\nrate = 1000000\nburst = 1000000\n[manager]\nlog_level = warning\n"
-                   % (n_alive + 1500))
+                   % (n_alive + 4000))
     ensure_nginx()
     work = tempfile.mkdtemp(prefix="vigil-bench-")
     rows = []

@@ -35,6 +35,7 @@ enum { C_HANDSHAKE, C_OPEN };
 #define READ_CHUNK 16384
 #define OUT_MAX (2 * HTTP_BODY_MAX)
 #define ACCEPT_BATCH 64
+#define API_RESERVE 64
 /* storage kept between responses, per server (larger is freed after use) */
 #define SPARE_KEEP (64u * 1024)
 
@@ -585,12 +586,20 @@ srv_accept_one(struct server *srv, int fd, const struct sockaddr_storage *ss)
 	struct conn *c;
 	int one = 1;
 
-	if ((size_t)(m->agent_srv.nconns + m->api_srv.nconns) >= (size_t)m->cfg.max_connections) {
+	/*
+	 * The last API_RESERVE connections are the API's: when agents fill the
+	 * rest (a reconnect storm), operators can still look at it.
+	 */
+	int64_t limit = m->cfg.max_connections;
+
+	if (srv != &m->api_srv)
+		limit -= limit / 8 < API_RESERVE ? limit / 8 : API_RESERVE;
+	if ((int64_t)(m->agent_srv.nconns + m->api_srv.nconns) >= limit) {
 		m->stats.conns_refused++;
 		if (m->stats.conns_refused % 1000 == 1)
 			log_warn("%s: connection limit (%lld) reached; refusing new connections "
 				 "(%llu so far)",
-				 srv->name, (long long)m->cfg.max_connections,
+				 srv->name, (long long)limit,
 				 (unsigned long long)m->stats.conns_refused);
 		close(fd);
 		return;

@@ -249,11 +249,14 @@ def test_malformed_and_oversized_requests_are_refused_while_agents_keep_heartbea
                 except ConnectionResetError:
                     n += 1
             return n
-        # the ones beyond the limit (the agent holds one connection) are closed
-        # at once, long before the 10 s handshake timeout could close the rest
-        wait_until(lambda: closed_by_server() >= 20, timeout=5, what="refused connections")
-        assert 20 <= closed_by_server() <= 22
-        assert "connection limit (40) reached" in m.logs()
+        # the agent port may use 40 - 5 (an eighth is kept for the API); the
+        # ones beyond (the agent holds one connection) are closed at once, long
+        # before the 10 s handshake timeout could close the rest
+        wait_until(lambda: closed_by_server() >= 25, timeout=5, what="refused connections")
+        assert 25 <= closed_by_server() <= 27
+        assert "connection limit (35) reached" in m.logs()
+        # with the agent port full, the API still answers
+        assert m.computer("steady") is not None
         for h in held:
             h.close()
         # and through all of it the agent kept heartbeating
