@@ -56,6 +56,7 @@ void
 alerts_init(struct alerts *a)
 {
 	a->open = NULL;
+	a->wide = NULL;
 	a->next_id = 1;
 }
 
@@ -78,6 +79,7 @@ alerts_clear(struct alerts *a)
 		alert_free(al);
 	}
 	a->open = NULL;
+	a->wide = NULL;
 }
 
 const struct alert_type *
@@ -99,28 +101,34 @@ alert_severity_name(enum alert_severity s)
 
 /*
  * Open alerts are on two lists: all of them (doubly linked, for listing and
- * O(1) removal) and those of one computer (struct computer.alerts, for the
- * lookups of every heartbeat, which must not cost O(open alerts): with
- * thousands of computers offline they did).
+ * O(1) removal) and those of one computer (struct computer.alerts) or of the
+ * manager (alerts.wide), for the lookups of every heartbeat and activation,
+ * which must not cost O(open alerts): with thousands of computers offline
+ * they did.
  */
 static void
 alert_count(struct mgr *m, struct alert *al, int delta)
 {
 	struct computer *c = al->computer_id ? registry_by_id(&m->reg, al->computer_id) : NULL;
-	struct alert **pp;
+	struct alert **head, **pp;
 
-	if (c == NULL)
-		return;
-	if (al->type->severity == ALERT_CRITICAL)
-		c->open_critical += delta;
-	else
-		c->open_warning += delta;
+	if (c != NULL) {
+		if (al->type->severity == ALERT_CRITICAL)
+			c->open_critical += delta;
+		else
+			c->open_warning += delta;
+		head = &c->alerts;
+	} else if (al->computer_id == 0) {
+		head = &m->alerts.wide;
+	} else {
+		return; /* a computer no longer listed: on the list of all only */
+	}
 	if (delta > 0) {
-		al->cnext = c->alerts;
-		c->alerts = al;
+		al->cnext = *head;
+		*head = al;
 		return;
 	}
-	for (pp = &c->alerts; *pp; pp = &(*pp)->cnext)
+	for (pp = head; *pp; pp = &(*pp)->cnext)
 		if (*pp == al) {
 			*pp = al->cnext;
 			break;
@@ -146,7 +154,12 @@ alert_find_open(struct mgr *m, const struct alert_type *t, int64_t computer_id)
 {
 	struct alert *al;
 
-	if (computer_id != 0) {
+	if (computer_id == 0) {
+		for (al = m->alerts.wide; al; al = al->cnext)
+			if (al->type == t)
+				return al;
+		return NULL;
+	} else {
 		struct computer *c = registry_by_id(&m->reg, computer_id);
 		if (c != NULL) {
 			for (al = c->alerts; al; al = al->cnext)
@@ -155,7 +168,7 @@ alert_find_open(struct mgr *m, const struct alert_type *t, int64_t computer_id)
 			return NULL;
 		}
 	}
-	/* manager-wide, or a computer no longer listed */
+	/* a computer no longer listed */
 	for (al = m->alerts.open; al; al = al->next)
 		if (al->type == t && al->computer_id == computer_id)
 			return al;

@@ -16,6 +16,7 @@ struct mgr;
 
 struct alerts {
 	struct alert *open; /* open alerts, newest first */
+	struct alert *wide; /* the manager-wide ones among them (cnext) */
 	int64_t next_id;
 };
 

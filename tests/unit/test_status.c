@@ -255,6 +255,12 @@ test_alert_lists(void **state)
 	assert_non_null(alert_find_open(m, &alert_comm_problem, b->id));
 	alert_clear(m, &alert_comm_problem, b);
 	assert_null(b->alerts);
+	/* the manager-wide one has a list of its own */
+	assert_non_null(m->alerts.wide);
+	alert_clear(m, &alert_clock_change, NULL);
+	assert_null(alert_find_open(m, &alert_clock_change, 0));
+	assert_null(m->alerts.wide);
+	assert_null(m->alerts.open);
 	store_flush(&m->store, 1);
 }
 
