@@ -311,14 +311,15 @@ def fleet_run(m, ids, n, ids_slow, n_slow):
            "--agents", str(n), "--mode", "keepalive", "--interval", str(HB_INTERVAL * 1000),
            "--jitter", "0.1", "--ramp", str(ramp), "--warmup", str(warm), "--duration", str(dur),
            "--stop", str(OFF_STOP), "--stop-after", "0.5", "--stop-file", stopf,
-           "--source-ips", str(max(1, (n + 19999) // 20000)), "--pid", str(m.proc.pid)]
+           "--source-ips", "16", "--pid", str(m.proc.pid)]
     log(" ".join(cmd[1:]))
     t_start = int(time.time() * 1000)
     slow = None
     if n_slow > 0:
         scmd = [os.path.join(BIN, "vigil-sim"), "--port", str(m.agent_port), "--ca", m.ca,
                 "--load", ids_slow, "--mode", "reconnect", "--interval", str(SLOW_HB_S * 1000),
-                "--jitter", "0.1", "--warmup", "0", "--duration", str(warm + dur)]
+                "--jitter", "0.1", "--warmup", "0", "--duration", str(warm + dur),
+                "--source-ips", "16"]
         log(" ".join(scmd[1:]))
         slow = subprocess.Popen(scmd, stdout=subprocess.PIPE, text=True)
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
