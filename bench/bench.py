@@ -293,7 +293,7 @@ def ramp_s(n):
     return max(5, min(n // 400, HB_INTERVAL * (MISSED + 1) // 2))
 
 
-SLOW_HB_S = 300    # how often the "slow" agents heartbeat (their policy: 600 s)
+SLOW_HB_S = 600    # the "slow" agents heartbeat at their policy's interval (600 s)
 
 
 def fleet_run(m, ids, n, ids_slow, n_slow):
@@ -375,7 +375,11 @@ def fleet_run(m, ids, n, ids_slow, n_slow):
         m.start()
         restart_s = time.time() - t0
         out = json.loads(p.communicate(timeout=dur + warm + 120)[0])["heartbeat"]
-        sout = json.loads(slow.communicate(timeout=600)[0])["heartbeat"] if slow else None
+        # the kept-alive agents stop here: what follows is not the storm's
+        t_end_ms = int(time.time() * 1000)
+        if slow:
+            slow.send_signal(signal.SIGINT)
+        sout = json.loads(slow.communicate(timeout=600)[0]).get("heartbeat") if slow else None
     finally:
         for x in (p, slow):
             if x and x.poll() is None:
@@ -383,9 +387,12 @@ def fleet_run(m, ids, n, ids_slow, n_slow):
                 x.wait()
     time.sleep(2)
     t0_ms = int(t0 * 1000)
-    ev = [e for e in events_since(m, 730, t0_ms) if e.get("targetID") not in stopped_ids]
+    # false offline: between the restart and the end of the kept-alive run
+    ev = [e for e in events_since(m, 730, t0_ms) if e.get("targetID") not in stopped_ids
+          and e["time"] < t_end_ms]
     alerts = [a for a in m.alerts() if a["alertType"] == "computer-offline"
-              and a["timeRaised"] >= t0_ms and not set(a.get("computerIDs", [])) & stopped_ids]
+              and t0_ms <= a["timeRaised"] < t_end_ms
+              and not set(a.get("computerIDs", [])) & stopped_ids]
     online_after = sum(1 for c in all_computers(m).values()
                        if c["lastAgentCommunication"] >= t0_ms)
     off.update({"sim_errors": out["errors"], "sim_errors_in_warmup": out["errors_in_warmup"],

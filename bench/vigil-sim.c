@@ -1147,6 +1147,10 @@ phase_heartbeat(struct sim *s)
 		if (!measuring && now >= s->t_measure) {
 			measuring = 1;
 			cpu0 = pids_cpu_s(s);
+			/* recovery is timed from the first agent cut off in the
+			 * measured phase (a restart), not from a warm-up failure */
+			s->first_down = s->ndown ? now : 0;
+			s->recovery_us = 0;
 		}
 		if (now >= tend)
 			break;
