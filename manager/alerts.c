@@ -104,10 +104,11 @@ alert_severity_name(enum alert_severity s)
  * O(1) removal) and those of one computer (struct computer.alerts) or of the
  * manager (alerts.wide), for the lookups of every heartbeat and activation,
  * which must not cost O(open alerts): with thousands of computers offline
- * they did.
+ * they did.  alert_index() keeps the second list and the per-computer
+ * counts ("Multiple Errors") as an alert opens (+1) or ends (-1).
  */
 static void
-alert_count(struct mgr *m, struct alert *al, int delta)
+alert_index(struct mgr *m, struct alert *al, int delta)
 {
 	struct computer *c = al->computer_id ? registry_by_id(&m->reg, al->computer_id) : NULL;
 	struct alert **head, **pp;
@@ -146,7 +147,7 @@ alerts_adopt(struct mgr *m, struct alert *al)
 	m->alerts.open = al;
 	if (al->id >= m->alerts.next_id)
 		m->alerts.next_id = al->id + 1;
-	alert_count(m, al, 1);
+	alert_index(m, al, 1);
 }
 
 struct alert *
@@ -219,7 +220,7 @@ alert_end(struct mgr *m, struct alert *al)
 	if (al->next)
 		al->next->prev = al->prev;
 	al->next = al->prev = NULL;
-	alert_count(m, al, -1);
+	alert_index(m, al, -1);
 	al->cleared_ms = al->last_changed_ms = now_ms();
 	store_mark_alert(&m->store, al);
 }
@@ -243,7 +244,7 @@ alerts_clear_computer(struct mgr *m, struct computer *c, const char *why)
 	while ((al = c->alerts) != NULL) {
 		event_record(m, EV_ALERT_ENDED, c, "%s: %s", al->type->name, why);
 		alert_end(m, al);
-		/* c may be out of the registry already: alert_count could not unlink */
+		/* c may be out of the registry already: alert_index could not unlink */
 		if (c->alerts == al) {
 			c->alerts = al->cnext;
 			al->cnext = NULL;

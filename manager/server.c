@@ -312,12 +312,10 @@ conn_dispatch(struct conn *c)
 	struct server *srv = c->srv;
 	struct http_response resp;
 
-	memset(&resp, 0, sizeof(resp));
+	http_response_init(&resp);
 	/* the body's storage is the server's, kept from one request to the next */
 	resp.body = srv->body;
 	buf_reset(&resp.body);
-	resp.status = 200;
-	resp.content_type = "application/json";
 	srv->handler(srv->m, c, &c->req, &resp);
 	if (resp.hold != NULL) {
 		/* answered later (server_answer); nothing is read meanwhile */
@@ -718,7 +716,7 @@ server_open(struct server *srv, struct mgr *m, const char *name, const char *add
 	srv->name = name;
 	srv->ctx = ctx;
 	srv->handler = handler;
-	buf_init(&srv->body, OUT_MAX / 2);
+	buf_init(&srv->body, HTTP_BODY_MAX);
 	buf_init(&srv->out_spare, OUT_MAX);
 	if (loop_add(&m->loop, &srv->io, EPOLLIN) < 0) {
 		*errstr_r = strerror(errno);
